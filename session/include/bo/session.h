@@ -1,0 +1,203 @@
+/* bidopen: one opening as a pure state machine.
+ *
+ *   apply(state, command, actor, now) -> events | error      (state unchanged)
+ *   seal(state, events)                -> seq, prev_hash, hash set
+ *   fold(state, event)                 -> state'              (the only mutation)
+ *
+ * No I/O, no clock reads, no randomness it did not receive. The server, the client SDK
+ * and the offline verifier all use this same code, so they cannot disagree about what
+ * happened. Signature *validity* is checked by the caller (crypto/, on the worker pool)
+ * before apply; apply records the signatures and checks role, phase and identity.
+ */
+#ifndef BO_SESSION_H
+#define BO_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bo/buf.h"
+#include "bo/clock.h"
+#include "bo/err.h"
+#include "bo/event.h"
+#include "bo/tender.h"
+#include "bo/wire.h"
+
+typedef enum bo_role {
+    BO_ROLE_NONE = 0,
+    BO_ROLE_OPERATOR,
+    BO_ROLE_HOST,
+    BO_ROLE_SUPERVISOR,
+    BO_ROLE_BIDDER,
+    BO_ROLE_SITE,
+    BO_ROLE_OBSERVER,
+    BO_ROLE_SYSTEM, /* timers; never from the wire */
+} bo_role;
+
+/** "operator", "host", ...; "none"/"system" for the others. */
+const char *bo_role_name(bo_role r);
+/** Parse a wire role (operator, host, supervisor, bidder, site, observer).
+ * Errors: BO_E_BAD_FIELD. */
+bo_err bo_role_parse(const char *s, bo_role *out);
+
+typedef enum bo_phase {
+    BO_PHASE_NONE = 0, /* no opening_created yet */
+    BO_PHASE_SCHEDULED,
+    BO_PHASE_CHECKIN,
+    BO_PHASE_AWAITING_OPEN,
+    BO_PHASE_DECRYPTING,
+    BO_PHASE_ANNOUNCING,
+    BO_PHASE_CONFIRMING,
+    BO_PHASE_CLOSED,
+    BO_PHASE_FAILED,
+} bo_phase;
+
+const char *bo_phase_name(bo_phase p);
+bo_err bo_phase_parse(const char *s, bo_phase *out);
+
+/* Who issues a command, as the server authenticated them. All pointers are borrowed for
+ * the duration of the call. */
+typedef struct bo_actor {
+    bo_role role;
+    uint8_t fpr[32];   /* SHA-256 of the signing certificate; zero for observers/system */
+    char uscc[19];     /* bidders: the organisation's USCC; "" otherwise */
+    char org[256];     /* organisation (subject O), or the staff/site name */
+    char person[128];  /* subject CN */
+    bo_bytes_list sign_chain; /* DER, leaf first (bidders, for registration) */
+    bo_bytes_list enc_chain;  /* DER, leaf first (bidders, for registration) */
+    uint8_t enc_fpr[32];
+    bool has_enc;
+    uint8_t nonce[32]; /* the connection's hello nonce */
+} bo_actor;
+
+typedef enum bo_cmd_type {
+    BO_CMD_CREATE = 1,
+    BO_CMD_TICK,     /* timers: role SYSTEM; emits due transitions or nothing */
+    BO_CMD_REGISTER,
+    BO_CMD_SIGNIN,
+    BO_CMD_PAUSE,
+    BO_CMD_RESUME,
+    BO_CMD_FAIL,
+} bo_cmd_type;
+
+typedef struct bo_cmd {
+    bo_cmd_type type;
+    const bo_actor *actor;
+    bo_time_ms now; /* server clock; becomes the events' ts */
+    /* create */
+    const bo_tender *tender;
+    uint8_t seed_commit[32]; /* SHA-256 of the server's secret seed for later draws */
+    /* register, signin: the caller verified sig against the actor's certificate */
+    bo_bytes sig;
+    /* pause, fail */
+    const char *reason;
+    /* register, signin: the caller looked the USCC up on the credit blacklist */
+    bool blacklisted;
+    const char *bl_reason; /* when blacklisted */
+    const char *bl_source;
+} bo_cmd;
+
+/* What apply tells the caller besides the events. */
+typedef struct bo_apply_info {
+    bool needs_head;      /* a phase changed: the caller appends a signed head after these */
+    bool already;         /* signin repeated: nothing to append, reply ok{already:true} */
+    bool replaced;        /* register repeated with other certificates */
+    bo_err refuse_after;  /* non-OK: append the events (e.g. an interception) but reply
+                             with this error (e.g. BO_E_BLACKLISTED) */
+} bo_apply_info;
+
+typedef struct bo_session bo_session;
+
+/** A new, empty opening (phase NONE, seq 0). Ownership: free with bo_session_free.
+ * Errors: NULL with *err = BO_E_NOMEM or BO_E_BAD_FIELD (invalid oid). */
+bo_session *bo_session_new(const char *oid, bo_err *err);
+void bo_session_free(bo_session *s);
+
+/** Decide what a command does. On success *out holds the new events (unsealed: seq and
+ * hashes are not set) and *info is filled; the state is not changed. On refusal returns
+ * the error (BO_E_FORBIDDEN, BO_E_NOT_HOST, BO_E_PHASE, BO_E_PAUSED, BO_E_QUORUM,
+ * BO_E_NOT_REGISTERED, BO_E_DEADLINE_PASSED, BO_E_EXISTS, BO_E_BAD_TENDER, ...), out is
+ * empty and detail (if not NULL) explains it in one sentence for the user.
+ * Ownership: *out is the caller's (bo_event_list_cleanup). Context: any thread. */
+bo_err bo_session_apply(const bo_session *s, const bo_cmd *cmd, bo_event_list *out,
+                        bo_apply_info *info, char *detail, size_t detail_len);
+
+/** Build the head_signed event covering the state *after* the given sealed events would be
+ * folded (last_seq, last_hash), with the server's signature (ctx "head", payload
+ * [oid, last_seq, last_hash, ts]) and key fingerprint. The audience follows the phase.
+ * Appends one unsealed event to out. */
+bo_err bo_session_head_event(const bo_session *s, bo_phase phase_after, uint64_t last_seq,
+                             const uint8_t last_hash[32], bo_time_ms ts, const uint8_t *sig,
+                             size_t sig_len, const uint8_t key_fpr[32], bo_event_list *out);
+
+/** The canonical payload a chain head signature covers (ctx "head"). */
+bo_err bo_session_head_payload(const char *oid, uint64_t seq, const uint8_t hash[32],
+                               bo_time_ms ts, bo_buf *out);
+
+/** Assign seq, prev_hash and hash to unsealed events, continuing the state's chain
+ * (the first gets seq = current seq + 1). The state is not changed. */
+bo_err bo_session_seal(const bo_session *s, bo_event_list *evs);
+
+/** Apply one sealed event: checks seq == current + 1, prev_hash == current head and the
+ * hash, then moves the state and writes the event's stream positions (ev->pub_pos,
+ * ev->priv_pos). Errors: BO_E_CONFLICT (wrong seq or prev), BO_E_BAD_FIELD (bad hash or
+ * body); the state is unchanged on error. Context: any thread, one caller per session. */
+bo_err bo_session_fold(bo_session *s, bo_event *ev);
+
+/* ---- reading the state ---- */
+const char *bo_session_oid(const bo_session *s);
+uint64_t bo_session_seq(const bo_session *s);
+const uint8_t *bo_session_head(const bo_session *s); /* 32 bytes */
+bo_phase bo_session_phase(const bo_session *s);
+bool bo_session_paused(const bo_session *s);
+const bo_tender *bo_session_tender(const bo_session *s); /* NULL before opening_created */
+const uint8_t *bo_session_host_fpr(const bo_session *s);   /* 32 bytes */
+/** Number of pub events so far, and of events in the staff stream and in one bidder's. */
+uint64_t bo_session_pub_count(const bo_session *s);
+uint64_t bo_session_staff_count(const bo_session *s);
+uint64_t bo_session_bidder_count(const bo_session *s, const char *uscc);
+/** Whether a USCC is registered / signed in. */
+bool bo_session_is_registered(const bo_session *s, const char *uscc);
+bool bo_session_is_signed_in(const bo_session *s, const char *uscc);
+/** Counts. */
+void bo_session_counts(const bo_session *s, unsigned *registered, unsigned *signed_in,
+                       unsigned *intercepted);
+/** Whether the list of bidders is public (the deadline has passed). */
+bool bo_session_revealed(const bo_session *s);
+
+/** The next time at which a TICK would change something, or 0 if none (paused, closed,
+ * failed, or no timer in this phase). */
+bo_time_ms bo_session_next_timer(const bo_session *s);
+
+/* ---- views, streams and snapshots ---- */
+
+/* Who is looking. */
+typedef struct bo_view {
+    bo_role role;
+    const uint8_t *fpr; /* 32 bytes or NULL; a host is this opening's host if it matches */
+    const char *uscc;   /* bidders */
+} bo_view;
+
+typedef enum bo_stream {
+    BO_STREAM_NONE = 0, /* not visible to this view */
+    BO_STREAM_PUB,
+    BO_STREAM_STAFF,
+    BO_STREAM_BIDDER,
+    BO_STREAM_ALL, /* supervisors: everything, by global seq */
+} bo_stream;
+
+/** "pub", "staff", "b", "all". */
+const char *bo_stream_name(bo_stream st);
+
+/** The private stream a view reads besides pub (STAFF for this opening's host, BIDDER for a
+ * bidder, ALL for supervisors, NONE otherwise). */
+bo_stream bo_session_private_stream(const bo_session *s, const bo_view *v);
+
+/** Through which stream a view receives an event (after fold set its positions), or NONE. */
+bo_stream bo_session_event_stream(const bo_session *s, const bo_view *v, const bo_event *ev);
+
+/** Snapshot of the opening as this view may see it (docs/protocol.md §7), canonical
+ * msgpack map appended to out. now is the server time written into it. */
+bo_err bo_session_snapshot(const bo_session *s, const bo_view *v, bo_time_ms now, bo_buf *out);
+
+#endif
