@@ -58,6 +58,16 @@ void bo__crypto_utf8_copy(char *out, size_t n, const char *src, size_t len);
 bo_err bo__crypto_fail(bo_err err, char *detail, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* bo_key internals (bo_sign.c), shared with bo_pki.c and bo_identity.c. */
+struct bo_key;
+EVP_PKEY *bo__key_pkey(const struct bo_key *k);
+/* Wrap a key; takes ownership of pk (freed on failure). NULL with *err on failure. */
+struct bo_key *bo__key_wrap(EVP_PKEY *pk, bo_err *err);
+
+/* Initialise md for signing with pk the bidopen way: SHA-256 (RSA PKCS#1 v1.5, ECDSA), SM3
+ * with the GM/T 0009 ID (SM2), none (Ed25519). Used for certificates and CRLs too. */
+bool bo__crypto_sign_init(EVP_MD_CTX *md, EVP_PKEY *pk);
+
 /* Append ": <first OpenSSL error reason>" to detail if there is one, then clear the queue. */
 void bo__crypto_ossl_reason(char *detail, size_t n);
 
