@@ -180,6 +180,7 @@ typedef struct bo_msg {
             const char *msg;
         } notice;
     } u;
+    void *mem; /* internal: the memory of a decoded message (NULL in one built by hand) */
 } bo_msg;
 
 /** Decode one frame. On success *out is a message the caller frees with bo_msg_free.
@@ -194,7 +195,8 @@ bo_err bo_wire_decode(const uint8_t *frame, size_t len, const bo_wire_caps *caps
                       bool from_client, bo_msg **out, uint64_t *id_out, char *detail,
                       size_t detail_len);
 
-/** Free a decoded or built message. Accepts NULL. */
+/** Free a decoded message, or one built by hand in malloc'd memory with mem NULL (then only
+ * the struct itself is freed). Accepts NULL. */
 void bo_msg_free(bo_msg *m);
 
 /** Encode a message canonically (the fields the message's type defines; absent optional

@@ -1,0 +1,223 @@
+/* Writes the seed corpus of fuzz_wire into a directory: one valid frame of every message
+ * type, non-canonical variants and a set of broken frames. Run it when the protocol
+ * changes and commit the result (tests/fuzz/corpus/wire/). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bo/wire.h"
+#include "bo_wire_internal.h"
+
+static const char *dir;
+
+static void put(const char *name, const void *p, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+}
+
+#define PUT_LIT(name, lit) put(name, lit, sizeof(lit) - 1)
+
+static uint8_t n32[32];
+static const uint8_t cert[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+static const char *usccs[] = {"91350100M000100Y43", "91350100M000100Y44"};
+
+static bo_raw small_map(bo_buf *store)
+{
+    bo_err err;
+    bo_mpmap *m = bo_mpmap_new(&err);
+    bo_mpmap_str(m, "title", "道路改造工程");
+    bo_mpmap_i64(m, "deadline", 1800000000000);
+    bo_mpmap_u64(m, "min_bidders", 3);
+    bo_mpmap_finish(m, store);
+    bo_mpmap_free(m);
+    return (bo_raw){{store->data, store->len}, NULL};
+}
+
+static void fill(bo_msg *m, bo_msg_type t, bo_buf *store, bo_bytes *chain, bo_bl_entry *ents)
+{
+    memset(m, 0, sizeof(*m));
+    m->type = t;
+    m->id = 7;
+    m->has_id = true;
+    chain[0] = chain[1] = (bo_bytes){cert, sizeof(cert)};
+    ents[0] = (bo_bl_entry){usccs[0], "某公司", "失信", "信用中国"};
+    ents[1] = (bo_bl_entry){usccs[1], "B", "r", NULL};
+    bo_bytes sig = {n32, 9};
+    switch (t) {
+    case BO_MSG_AUTH:
+        m->u.auth = (bo_msg_auth){"bidder", {chain, 2}, {chain, 1}, sig, 5, true, NULL};
+        break;
+    case BO_MSG_TIME:
+        m->u.time.t0 = 1700000000123;
+        break;
+    case BO_MSG_CREATE:
+        m->u.create.tender = small_map(store);
+        break;
+    case BO_MSG_JOIN:
+        m->u.join.oid = "o1";
+        m->u.join.since = (bo_msg_since){true, true, true, false, 3, 1, 0};
+        break;
+    case BO_MSG_REGISTER:
+    case BO_MSG_SIGNIN:
+        m->u.reg.oid = "o1";
+        m->u.reg.sig = sig;
+        break;
+    case BO_MSG_PAUSE:
+    case BO_MSG_FAIL:
+        m->u.host_cmd.reason = "网络故障";
+        /* fall through */
+    case BO_MSG_RESUME:
+        m->u.host_cmd.oid = "o1";
+        break;
+    case BO_MSG_BL_ADD:
+    case BO_MSG_BL_REPLACE:
+        m->u.bl_entries.v = ents;
+        m->u.bl_entries.n = 2;
+        break;
+    case BO_MSG_BL_REMOVE:
+        m->u.bl_remove.usccs = (bo_str_list){usccs, 2};
+        break;
+    case BO_MSG_PONG:
+    case BO_MSG_PING:
+        m->u.ping.n = 5;
+        m->u.ping.time = 1;
+        break;
+    case BO_MSG_HELLO:
+        m->u.hello.v = 1;
+        m->u.hello.time = 1700000000000;
+        m->u.hello.nonce = (bo_bytes){n32, 32};
+        m->u.hello.node = "node-1";
+        bo_wire_caps_default(&m->u.hello.caps);
+        break;
+    case BO_MSG_OK:
+        m->u.ok.re = 9;
+        m->u.ok.has_re = true;
+        m->u.ok.data = small_map(store);
+        break;
+    case BO_MSG_ERR:
+        m->u.err.code = "E_PHASE";
+        m->u.err.msg = "not now";
+        break;
+    case BO_MSG_NOTICE:
+        m->u.notice.code = "E_SHUTTING_DOWN";
+        m->u.notice.msg = "bye";
+        break;
+    case BO_MSG_EV:
+        m->u.ev = (typeof(m->u.ev)){"o1", "staff", 3, 2, true, 17, "tally", small_map(store),
+                                    {n32, 32}};
+        break;
+    case BO_MSG_PRESENCE:
+        m->u.presence.oid = "o1";
+        m->u.presence.data = small_map(store);
+        break;
+    default:
+        break;
+    }
+}
+
+static void valid_frames(void)
+{
+    for (int t = BO_MSG_NONE + 1; t < BO_MSG__COUNT; t++) {
+        bo_msg m;
+        bo_buf store, out;
+        bo_bytes chain[2];
+        bo_bl_entry ents[2];
+        bo_buf_init(&store, 1 << 20);
+        bo_buf_init(&out, 1 << 20);
+        fill(&m, (bo_msg_type)t, &store, chain, ents);
+        if (bo_wire_encode(&out, &m) != BO_E_OK) {
+            fprintf(stderr, "cannot encode %s\n", bo_msg_type_name((bo_msg_type)t));
+            exit(1);
+        }
+        char name[64];
+        snprintf(name, sizeof(name), "valid-%s", bo_msg_type_name((bo_msg_type)t));
+        put(name, out.data, out.len);
+        if (t == BO_MSG_EV) { /* every truncation of one rich frame */
+            for (size_t cut = 1; cut < out.len; cut += out.len / 6 + 1) {
+                snprintf(name, sizeof(name), "bad-truncated-ev-%zu", cut);
+                put(name, out.data, cut);
+            }
+            uint8_t *trail = malloc(out.len + 1);
+            memcpy(trail, out.data, out.len);
+            trail[out.len] = 0xc0;
+            put("bad-trailing-ev", trail, out.len + 1);
+            free(trail);
+        }
+        bo_buf_cleanup(&store);
+        bo_buf_cleanup(&out);
+    }
+}
+
+static void deep(const char *name, unsigned depth)
+{
+    uint8_t b[64];
+    size_t n = 0;
+    b[n++] = 0x81, b[n++] = 0xa1, b[n++] = 't', b[n++] = 0xa2, b[n++] = 'o', b[n++] = 'k';
+    b[0] = 0x82;
+    b[n++] = 0xa4, memcpy(b + n, "data", 4), n += 4;
+    b[n++] = 0x81, b[n++] = 0xa1, b[n++] = 'a';
+    for (unsigned i = 0; i < depth - 1; i++)
+        b[n++] = 0x91;
+    b[n++] = 0x90;
+    put(name, b, n);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DIR\n", argv[0]);
+        return 2;
+    }
+    dir = argv[1];
+    memset(n32, 0xab, sizeof(n32));
+    valid_frames();
+    /* non-canonical but valid */
+    PUT_LIT("valid-time-unsorted-wide-ints", "\x83\xa2t0\xcf\0\0\0\0\0\0\x01\x2c\xa1t\xa4time"
+                                             "\xa2id\xd3\0\0\0\0\0\0\0\x05");
+    PUT_LIT("valid-create-nested-unsorted", "\x83\xa1t\xa6\x63reate\xa2id\x01\xa6tender\x82"
+                                            "\xa1\x62\x82\xa1y\x01\xa1x\xd0\x02\xa1\x61\x91"
+                                            "\x82\xa1\x64\x01\xa1\x63\xd2\xff\xff\xff\xff");
+    PUT_LIT("valid-ok-no-data", "\x82\xa1t\xa2ok\xa2re\x01");
+    PUT_LIT("valid-join-no-since", "\x83\xa1t\xa4join\xa2id\x01\xa3oid\xa2o1");
+    deep("valid-depth-8", 6);
+    deep("bad-depth-9", 7);
+    deep("bad-depth-33", 31);
+    /* broken */
+    PUT_LIT("bad-empty-map", "\x80");
+    PUT_LIT("bad-array-top", "\x92\x01\x02");
+    PUT_LIT("bad-string-top", "\xa4time");
+    PUT_LIT("bad-never-used-tag", "\xc1");
+    PUT_LIT("bad-unknown-type", "\x82\xa1t\xa3zap\xa2id\x09");
+    PUT_LIT("bad-unknown-key", "\x84\xa2id\x07\xa1t\xa4time\xa2t0\x01\xa1x\x01");
+    PUT_LIT("bad-missing-t0", "\x82\xa2id\x07\xa1t\xa4time");
+    PUT_LIT("bad-missing-id", "\x82\xa1t\xa4time\xa2t0\x01");
+    PUT_LIT("bad-wrong-type", "\x83\xa2id\x07\xa1t\xa4time\xa2t0\xa3\x61\x62\x63");
+    PUT_LIT("bad-float", "\x82\xa1t\xa4pong\xa1n\xcb\0\0\0\0\0\0\0\0");
+    PUT_LIT("bad-ext", "\x82\xa1t\xa4pong\xa1n\xd4\x01\x01");
+    PUT_LIT("bad-int-key", "\x83\xa1t\xa4pong\xa1n\x01\x05\x01");
+    PUT_LIT("bad-dup-key", "\x83\xa1t\xa4pong\xa1n\x01\xa1n\x02");
+    PUT_LIT("bad-utf8", "\x83\xa1t\xa6notice\xa4\x63ode\xa3\x45_X\xa3msg\xa2\xc3\x28");
+    PUT_LIT("bad-nul", "\x83\xa1t\xa6notice\xa4\x63ode\xa3\x45_X\xa3msg\xa3\x61\x00\x62");
+    PUT_LIT("bad-huge-array", "\x81\xa1\x61\xdd\xff\xff\xff\xff");
+    PUT_LIT("bad-huge-map", "\x81\xa1\x61\xdf\xff\xff\xff\xff");
+    PUT_LIT("bad-huge-str", "\x81\xa1\x61\xdb\xff\xff\xff\xff");
+    PUT_LIT("bad-huge-bin", "\x81\xa1\x61\xc6\xff\xff\xff\xff");
+    PUT_LIT("bad-chain-elem", "\x84\xa1t\xa4\x61uth\xa2id\x01\xa4role\xa6\x62idder\xa5\x63hain"
+                              "\x93\xc4\x01\x00\xc4\x01\x00\x01");
+    PUT_LIT("bad-tender-utf8", "\x83\xa1t\xa6\x63reate\xa2id\x01\xa6tender\x81\xa5title"
+                               "\xa2\xc3\x28");
+    PUT_LIT("bad-entries-missing", "\x83\xa1t\xa6\x62l_add\xa2id\x01\xa7\x65ntries\x91\x82"
+                                   "\xa4name\xa1n\xa6reason\xa1r");
+    PUT_LIT("bad-nonce-short", "\x86\xa1t\xa5hello\xa1v\x01\xa4time\x01\xa4node\xa1n"
+                               "\xa5nonce\xc4\x01\x00\xa4\x63\x61ps\x80");
+    PUT_LIT("bad-since-negative", "\x84\xa1t\xa4join\xa2id\x01\xa3oid\xa1o\xa5since\x81"
+                                  "\xa3pub\xff");
+    return 0;
+}
