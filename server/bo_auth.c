@@ -1,0 +1,322 @@
+/* bidopen-server: authentication (hello/nonce/signature) and the signature checks of
+ * register and sign-in, on the libuv worker pool.
+ *
+ * A job copies everything it needs; when it returns to the loop thread it finds its
+ * connection again by id (the connection may have gone meanwhile). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bo/cert.h"
+#include "bo/clock.h"
+#include "bo/log.h"
+#include "bo/sigpayload.h"
+#include "bo_server_internal.h"
+
+typedef enum { JOB_AUTH, JOB_REGISTER, JOB_SIGNIN } job_kind;
+
+typedef struct sig_job {
+    uv_work_t req;
+    bo_srv *srv;
+    job_kind kind;
+    uint64_t conn_id, req_id;
+    bo_role role;
+    bo_time_ms now;
+    bo_blob_list chain, enc_chain; /* JOB_AUTH: what to verify */
+    bo_buf cert;                   /* JOB_REGISTER/SIGNIN: the signer's certificate */
+    bo_buf payload;
+    uint8_t *sig;
+    size_t sig_len;
+    char oid[65];
+    /* results */
+    bo_err err;
+    char detail[256];
+    bo_identity ident;
+} sig_job;
+
+static void job_free(sig_job *j)
+{
+    bo_blob_list_cleanup(&j->chain);
+    bo_blob_list_cleanup(&j->enc_chain);
+    bo_buf_cleanup(&j->cert);
+    bo_buf_cleanup(&j->payload);
+    free(j->sig);
+    free(j);
+}
+
+static void job_work(uv_work_t *req)
+{
+    sig_job *j = req->data;
+    if (j->kind == JOB_AUTH) {
+        unsigned flags = j->role == BO_ROLE_BIDDER ? BO_ID_REQUIRE_USCC : 0;
+        j->err = bo_identity_verify(j->srv->trust, &j->chain.list,
+                                    j->enc_chain.list.n ? &j->enc_chain.list : NULL, j->now,
+                                    flags, &j->ident, j->detail, sizeof(j->detail));
+        if (j->err)
+            return;
+        const bo_bytes *leaf = &j->chain.list.v[0];
+        if (bo_sig_verify(leaf->p, leaf->len, BO_CTX_AUTH, j->payload.data, j->payload.len,
+                          j->sig, j->sig_len) != BO_E_OK) {
+            j->err = BO_E_AUTH_FAILED;
+            snprintf(j->detail, sizeof(j->detail),
+                     "the signature over the hello nonce does not verify with the certificate");
+        }
+        return;
+    }
+    const char *ctx = j->kind == JOB_REGISTER ? BO_CTX_REGISTER : BO_CTX_SIGNIN;
+    if (bo_sig_verify(j->cert.data, j->cert.len, ctx, j->payload.data, j->payload.len, j->sig,
+                      j->sig_len) != BO_E_OK) {
+        j->err = BO_E_BAD_SIGNATURE;
+        snprintf(j->detail, sizeof(j->detail), "the %s signature does not verify",
+                 j->kind == JOB_REGISTER ? "registration" : "sign-in");
+    }
+}
+
+static void auth_done(bo_conn *c, sig_job *j)
+{
+    if (j->err) {
+        c->state = BO_CONN_NEW;
+        char msg[320];
+        snprintf(msg, sizeof(msg), "%s: %s", bo_strerror(j->err), j->detail);
+        bo_log(BO_LOG_INFO, "auth", NULL, c->id, j->err, "refused %s from %s: %s",
+               bo_role_name(j->role), c->peer, j->detail);
+        bo__conn_reply_err(c, true, j->req_id, j->err, msg);
+        return;
+    }
+    const bo_identity *id = &j->ident;
+    bo_actor *a = &c->actor;
+    if (j->role != BO_ROLE_BIDDER) {
+        const bo_staff_entry *s = bo__staff_find(c->srv, id->fpr, j->role);
+        if (!s) {
+            c->state = BO_CONN_NEW;
+            bo_log(BO_LOG_INFO, "auth", NULL, c->id, BO_E_UNKNOWN_STAFF,
+                   "certificate of %s is not on the roster as %s", id->person,
+                   bo_role_name(j->role));
+            bo__conn_reply_err(c, true, j->req_id, BO_E_UNKNOWN_STAFF, NULL);
+            return;
+        }
+        snprintf(a->org, sizeof(a->org), "%s", s->name);
+    } else {
+        snprintf(a->org, sizeof(a->org), "%s", id->org);
+        snprintf(a->uscc, sizeof(a->uscc), "%s", id->uscc);
+    }
+    a->role = j->role;
+    memcpy(a->fpr, id->fpr, 32);
+    snprintf(a->person, sizeof(a->person), "%s", id->person);
+    a->has_enc = id->has_enc;
+    if (id->has_enc)
+        memcpy(a->enc_fpr, id->enc_fpr, 32);
+    bo_blob_list_cleanup(&c->sign_chain);
+    bo_blob_list_cleanup(&c->enc_chain);
+    c->sign_chain = j->chain;
+    c->enc_chain = j->enc_chain;
+    memset(&j->chain, 0, sizeof(j->chain));
+    memset(&j->enc_chain, 0, sizeof(j->enc_chain));
+    a->sign_chain = c->sign_chain.list;
+    a->enc_chain = c->enc_chain.list;
+    c->state = BO_CONN_AUTHED;
+
+    bo_err err;
+    bo_mpmap *m = bo_mpmap_new(&err);
+    bo_buf b;
+    bo_buf_init(&b, 4096);
+    if (m) {
+        bo_mpmap_str(m, "role", bo_role_name(a->role));
+        bo_mpmap_str(m, "org", a->org);
+        bo_mpmap_str(m, "name", a->person);
+        if (a->uscc[0])
+            bo_mpmap_str(m, "uscc", a->uscc);
+        bo_mpmap_bin(m, "fpr", a->fpr, 32);
+        bo_mpmap_finish(m, &b);
+        bo_mpmap_free(m);
+    }
+    bo_log(BO_LOG_INFO, "auth", NULL, c->id, BO_E_OK, "%s authenticated: %s (%s)",
+           bo_role_name(a->role), a->org, a->uscc[0] ? a->uscc : a->person);
+    bo__conn_reply_ok(c, j->req_id, b.data, b.len);
+    bo_buf_cleanup(&b);
+}
+
+static void signed_cmd_done(bo_conn *c, sig_job *j)
+{
+    if (j->err) {
+        char msg[320];
+        snprintf(msg, sizeof(msg), "%s: %s", bo_strerror(j->err), j->detail);
+        bo__conn_reply_err(c, true, j->req_id, j->err, msg);
+        return;
+    }
+    bo_room *r = bo__room_get(c->srv, j->oid, true);
+    bo_pcmd *p = r ? bo__pcmd_from_conn(c, j->kind == JOB_REGISTER ? BO_CMD_REGISTER
+                                                                    : BO_CMD_SIGNIN,
+                                        j->req_id)
+                   : NULL;
+    if (!p) {
+        bo__conn_reply_err(c, true, j->req_id, r ? BO_E_INTERNAL : BO_E_BAD_FIELD,
+                           r ? NULL : "invalid opening id");
+        return;
+    }
+    p->sig = j->sig;
+    p->sig_len = j->sig_len;
+    j->sig = NULL;
+    const bo_bl_item *bl = bo__blacklist_find(c->srv, c->actor.uscc);
+    if (bl) {
+        p->blacklisted = true;
+        snprintf(p->bl_reason, sizeof(p->bl_reason), "%s", bl->reason);
+        snprintf(p->bl_source, sizeof(p->bl_source), "%s", bl->source);
+        bo_log(BO_LOG_WARN, "blacklist", j->oid, c->id, BO_E_BLACKLISTED,
+               "credit blacklist interception at %s", j->kind == JOB_REGISTER ? "registration" : "sign-in");
+    }
+    bo__room_enqueue(r, p);
+}
+
+static void job_after(uv_work_t *req, int status)
+{
+    sig_job *j = req->data;
+    bo_conn *c = bo__conn_find(j->srv, j->conn_id);
+    if (c) {
+        c->busy--;
+        if (status == UV_ECANCELED)
+            bo__conn_reply_err(c, true, j->req_id, BO_E_SHUTTING_DOWN, NULL);
+        else if (j->kind == JOB_AUTH)
+            auth_done(c, j);
+        else
+            signed_cmd_done(c, j);
+    }
+    job_free(j);
+}
+
+static bo_err copy_list(bo_blob_list *dst, const bo_bytes_list *src)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        bo_err err = bo_blob_list_push(dst, src->v[i].p, src->v[i].len);
+        if (err)
+            return err;
+    }
+    return BO_E_OK;
+}
+
+static bool queue_job(bo_conn *c, sig_job *j)
+{
+    j->req.data = j;
+    if (uv_queue_work(c->srv->loop, &j->req, job_work, job_after) != 0) {
+        bo__conn_reply_err(c, true, j->req_id, BO_E_INTERNAL, NULL);
+        job_free(j);
+        return false;
+    }
+    c->busy++;
+    return true;
+}
+
+void bo__auth_handle(bo_conn *c, const bo_msg *m)
+{
+    const bo_msg_auth *a = &m->u.auth;
+    bo_role role;
+    if (bo_role_parse(a->role, &role) != BO_E_OK) {
+        bo__conn_reply_err(c, true, m->id, BO_E_BAD_FIELD,
+                           "role must be operator, host, supervisor, bidder, site or observer");
+        return;
+    }
+    if (role == BO_ROLE_OBSERVER) {
+        c->actor.role = BO_ROLE_OBSERVER;
+        snprintf(c->actor.org, sizeof(c->actor.org), "observer");
+        c->state = BO_CONN_AUTHED;
+        bo_err err;
+        bo_mpmap *mm = bo_mpmap_new(&err);
+        bo_buf b;
+        bo_buf_init(&b, 256);
+        if (mm) {
+            bo_mpmap_str(mm, "role", "observer");
+            bo_mpmap_finish(mm, &b);
+            bo_mpmap_free(mm);
+        }
+        bo__conn_reply_ok(c, m->id, b.data, b.len);
+        bo_buf_cleanup(&b);
+        return;
+    }
+    if (!a->chain.n || !a->sig.len || !a->has_time) {
+        bo__conn_reply_err(c, true, m->id, BO_E_MISSING_FIELD,
+                           "auth needs chain, sig and time (observers send only the role)");
+        return;
+    }
+    bo_time_ms now = bo_clock_now_ms();
+    if (a->time < now - BO_TIME_SKEW_MS || a->time > now + BO_TIME_SKEW_MS) {
+        bo__conn_reply_err(c, true, m->id, BO_E_STALE_NONCE,
+                           "the signed time is more than 5 minutes from the server clock: "
+                           "synchronise with a time request first");
+        return;
+    }
+    if (role != BO_ROLE_BIDDER && a->enc_chain.n) {
+        bo__conn_reply_err(c, true, m->id, BO_E_BAD_FIELD, "enc_chain is for bidders only");
+        return;
+    }
+    sig_job *j = calloc(1, sizeof(*j));
+    if (!j) {
+        bo__conn_reply_err(c, true, m->id, BO_E_INTERNAL, NULL);
+        return;
+    }
+    j->srv = c->srv;
+    j->kind = JOB_AUTH;
+    j->conn_id = c->id;
+    j->req_id = m->id;
+    j->role = role;
+    j->now = now;
+    bo_buf_init(&j->payload, 1024);
+    bo_buf_init(&j->cert, 0);
+    j->sig = malloc(a->sig.len);
+    if (!j->sig || copy_list(&j->chain, &a->chain) || copy_list(&j->enc_chain, &a->enc_chain) ||
+        bo_sigpayload_auth(&j->payload, c->actor.nonce, a->role, a->time)) {
+        bo__conn_reply_err(c, true, m->id, BO_E_INTERNAL, NULL);
+        job_free(j);
+        return;
+    }
+    memcpy(j->sig, a->sig.p, a->sig.len);
+    j->sig_len = a->sig.len;
+    if (queue_job(c, j))
+        c->state = BO_CONN_AUTHING;
+}
+
+void bo__auth_signed_cmd(bo_conn *c, const bo_msg *m)
+{
+    bool reg = m->type == BO_MSG_REGISTER;
+    const char *oid = reg ? m->u.reg.oid : m->u.signin.oid;
+    bo_bytes sig = reg ? m->u.reg.sig : m->u.signin.sig;
+    if (c->actor.role != BO_ROLE_BIDDER) {
+        bo__conn_reply_err(c, true, m->id, BO_E_FORBIDDEN, "only bidders register and sign in");
+        return;
+    }
+    if (reg && !c->actor.has_enc) {
+        bo__conn_reply_err(c, true, m->id, BO_E_MISSING_FIELD,
+                           "registration needs your encryption certificate: send enc_chain in auth");
+        return;
+    }
+    if (!bo_oid_valid(oid)) {
+        bo__conn_reply_err(c, true, m->id, BO_E_BAD_FIELD, "oid: not a valid opening id");
+        return;
+    }
+    sig_job *j = calloc(1, sizeof(*j));
+    if (!j) {
+        bo__conn_reply_err(c, true, m->id, BO_E_INTERNAL, NULL);
+        return;
+    }
+    j->srv = c->srv;
+    j->kind = reg ? JOB_REGISTER : JOB_SIGNIN;
+    j->conn_id = c->id;
+    j->req_id = m->id;
+    j->role = c->actor.role;
+    snprintf(j->oid, sizeof(j->oid), "%s", oid);
+    bo_buf_init(&j->payload, 1024);
+    bo_buf_init(&j->cert, BO_CERT_MAX_DER);
+    j->sig = malloc(sig.len ? sig.len : 1);
+    const bo_bytes *leaf = &c->sign_chain.list.v[0];
+    bo_err err = j->sig ? bo_buf_append(&j->cert, leaf->p, leaf->len) : BO_E_NOMEM;
+    if (!err)
+        err = reg ? bo_sigpayload_register(&j->payload, oid, c->actor.uscc, c->actor.fpr,
+                                           c->actor.enc_fpr, c->actor.nonce)
+                  : bo_sigpayload_signin(&j->payload, oid, c->actor.uscc, c->actor.nonce);
+    if (err) {
+        bo__conn_reply_err(c, true, m->id, BO_E_INTERNAL, NULL);
+        job_free(j);
+        return;
+    }
+    memcpy(j->sig, sig.p, sig.len);
+    j->sig_len = sig.len;
+    queue_job(c, j);
+}

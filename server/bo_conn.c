@@ -1,0 +1,288 @@
+/* bidopen-server: one WebSocket connection: frames in, frames out, limits, closing.
+ *
+ * Outgoing data has two sources: the connection's control queue (replies, pushes), which
+ * goes first, and the room's event streams, read through the connection's cursors. Exactly
+ * one lws_write happens per WRITEABLE; the connection re-arms while anything is pending. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bo/clock.h"
+#include "bo/hash.h"
+#include "bo/log.h"
+#include "bo_server_internal.h"
+
+bo_frame *bo__frame_new(const uint8_t *p, size_t len)
+{
+    bo_frame *f = malloc(sizeof(*f) + LWS_PRE + len);
+    if (!f)
+        return NULL;
+    f->next = NULL;
+    f->len = len;
+    memcpy(f->data + LWS_PRE, p, len);
+    return f;
+}
+
+bo_err bo__u64vec_push(bo_u64vec *vec, uint64_t x)
+{
+    if (vec->n == vec->alloc) {
+        size_t na = vec->alloc ? vec->alloc * 2 : 16;
+        uint64_t *v = realloc(vec->v, na * sizeof(*v));
+        if (!v)
+            return BO_E_NOMEM;
+        vec->v = v;
+        vec->alloc = na;
+    }
+    vec->v[vec->n++] = x;
+    return BO_E_OK;
+}
+
+void bo__u64vec_cleanup(bo_u64vec *vec)
+{
+    free(vec->v);
+    memset(vec, 0, sizeof(*vec));
+}
+
+bo_conn *bo__conn_find(bo_srv *srv, uint64_t id)
+{
+    return id ? bo_map_get_u64(srv->conns, id) : NULL;
+}
+
+static void send_hello(bo_conn *c)
+{
+    bo_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = BO_MSG_HELLO;
+    m.u.hello.v = 1;
+    m.u.hello.time = bo_clock_now_ms();
+    m.u.hello.nonce.p = c->actor.nonce;
+    m.u.hello.nonce.len = sizeof(c->actor.nonce);
+    m.u.hello.node = c->srv->node;
+    m.u.hello.caps = c->srv->caps;
+    bo_buf b;
+    bo_buf_init(&b, 4096);
+    if (bo_wire_encode(&b, &m) == BO_E_OK)
+        bo__conn_send(c, b.data, b.len);
+    bo_buf_cleanup(&b);
+}
+
+bo_conn *bo__conn_new(bo_srv *srv, struct lws *wsi)
+{
+    bo_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->id = ++srv->next_conn_id;
+    c->wsi = wsi;
+    c->srv = srv;
+    c->rtt_ms = -1;
+    c->opened_mono = bo_clock_mono_ms();
+    bo_buf_init(&c->rx, (size_t)srv->cfg.max_frame);
+    bo_tbucket_init(&c->rate, (double)srv->cfg.msg_rate, (double)srv->cfg.msg_burst,
+                    c->opened_mono);
+    if (bo_random_bytes(c->actor.nonce, sizeof(c->actor.nonce)) ||
+        bo_map_put_u64(srv->conns, c->id, c) != BO_E_OK) {
+        bo_buf_cleanup(&c->rx);
+        free(c);
+        return NULL;
+    }
+    lws_get_peer_simple(wsi, c->peer, sizeof(c->peer));
+    srv->m.conns_accepted++;
+    send_hello(c);
+    return c;
+}
+
+void bo__conn_closed(bo_conn *c)
+{
+    bo_srv *srv = c->srv;
+    bo__room_leave(c);
+    bo_map_del_u64(srv->conns, c->id);
+    for (bo_frame *f = c->ctrl_head, *n; f; f = n) {
+        n = f->next;
+        free(f);
+    }
+    bo_buf_cleanup(&c->rx);
+    bo_blob_list_cleanup(&c->sign_chain);
+    bo_blob_list_cleanup(&c->enc_chain);
+    free(c);
+}
+
+void bo__conn_send(bo_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->close_code)
+        return;
+    if (c->ctrl_bytes + len > BO_CTRL_QUEUE_CAP) {
+        c->srv->m.lagging_closed++;
+        bo_log(BO_LOG_WARN, "conn", c->room ? c->room->oid : NULL, c->id, BO_E_LAGGING,
+               "outgoing queue full (%zu bytes): closing for resume", c->ctrl_bytes);
+        bo__conn_close(c, BO_CLOSE_LAGGING, "E_LAGGING");
+        return;
+    }
+    bo_frame *f = bo__frame_new(p, len);
+    if (!f) {
+        bo__conn_close(c, BO_CLOSE_LAGGING, "E_NOMEM");
+        return;
+    }
+    if (c->ctrl_tail)
+        c->ctrl_tail->next = f;
+    else
+        c->ctrl_head = f;
+    c->ctrl_tail = f;
+    c->ctrl_bytes += len;
+    lws_callback_on_writable(c->wsi);
+}
+
+void bo__conn_send_buf(bo_conn *c, bo_buf *b)
+{
+    if (b->len)
+        bo__conn_send(c, b->data, b->len);
+    bo_buf_reset(b);
+}
+
+void bo__conn_reply_ok(bo_conn *c, uint64_t re, const uint8_t *data, size_t len)
+{
+    bo_buf b;
+    bo_buf_init(&b, (size_t)c->srv->cfg.max_frame * 4);
+    if (bo_wire_encode_ok(&b, re, data, len) == BO_E_OK)
+        bo__conn_send(c, b.data, b.len);
+    else
+        bo_log(BO_LOG_ERROR, "conn", NULL, c->id, BO_E_INTERNAL, "could not encode a reply");
+    bo_buf_cleanup(&b);
+    c->srv->m.cmds_ok++;
+}
+
+void bo__conn_reply_err(bo_conn *c, bool has_re, uint64_t re, bo_err code, const char *msg)
+{
+    bo_buf b;
+    bo_buf_init(&b, 8192);
+    if (bo_wire_encode_err(&b, has_re, re, code, msg) == BO_E_OK)
+        bo__conn_send(c, b.data, b.len);
+    bo_buf_cleanup(&b);
+    c->srv->m.cmds_err++;
+}
+
+void bo__conn_close(bo_conn *c, uint16_t code, const char *reason)
+{
+    if (c->close_code)
+        return;
+    c->close_code = code;
+    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+    lws_callback_on_writable(c->wsi);
+}
+
+/* A frame is complete: rate-limit, decode, dispatch. Returns -1 to drop the connection
+ * at once (only when it cannot be told why). */
+static int handle_frame(bo_conn *c, bool binary)
+{
+    int64_t now = bo_clock_mono_ms();
+    if (!bo_tbucket_take(&c->rate, now)) {
+        if (++c->rate_strikes > 200) {
+            bo__conn_close(c, BO_CLOSE_RATE, "E_RATE_LIMITED");
+            return 0;
+        }
+        bo__conn_reply_err(c, false, 0, BO_E_RATE_LIMITED, NULL);
+        return 0;
+    }
+    c->rate_strikes = 0;
+    if (!binary) {
+        bo__conn_reply_err(c, false, 0, BO_E_MALFORMED, "text frames are not accepted: send msgpack in binary frames");
+        bo__conn_close(c, BO_CLOSE_MALFORMED, "E_MALFORMED");
+        return 0;
+    }
+    bo_msg *m = NULL;
+    uint64_t id = 0;
+    char detail[160] = "";
+    bo_err err = bo_wire_decode(c->rx.data, c->rx.len, &c->srv->caps, true, &m, &id, detail,
+                                sizeof(detail));
+    if (err) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "%s%s%s", bo_strerror(err), *detail ? ": " : "", detail);
+        bo__conn_reply_err(c, id != 0, id, err, msg);
+        if (err == BO_E_MALFORMED)
+            bo__conn_close(c, BO_CLOSE_MALFORMED, "E_MALFORMED");
+        return 0;
+    }
+    bo__cmd_dispatch(c, m);
+    bo_msg_free(m);
+    return 0;
+}
+
+int bo__conn_receive(bo_conn *c, const void *in, size_t len)
+{
+    if (c->close_code)
+        return 0; /* closing: ignore input */
+    if (lws_is_first_fragment(c->wsi))
+        bo_buf_reset(&c->rx);
+    if (bo_buf_append(&c->rx, in, len) != BO_E_OK) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "frame larger than %lld bytes", (long long)c->srv->cfg.max_frame);
+        bo_buf_reset(&c->rx);
+        bo__conn_reply_err(c, false, 0, BO_E_TOO_BIG, msg);
+        bo__conn_close(c, BO_CLOSE_MALFORMED, "E_TOO_BIG");
+        return 0;
+    }
+    if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
+        return 0;
+    int rc = handle_frame(c, lws_frame_is_binary(c->wsi));
+    bo_buf_reset(&c->rx);
+    return rc;
+}
+
+int bo__conn_writeable(bo_conn *c)
+{
+    if (c->ctrl_head && !c->close_code) {
+        bo_frame *f = c->ctrl_head;
+        int n = lws_write(c->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_BINARY);
+        c->ctrl_head = f->next;
+        if (!c->ctrl_head)
+            c->ctrl_tail = NULL;
+        c->ctrl_bytes -= f->len;
+        free(f);
+        if (n < 0)
+            return -1;
+        c->srv->m.frames_written++;
+    } else if (c->close_code) {
+        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+                         (unsigned char *)c->close_reason, strlen(c->close_reason));
+        return -1;
+    } else if (c->room) {
+        int r = bo__room_write_next(c);
+        if (r < 0)
+            return -1;
+    }
+    if (c->ctrl_head || c->close_code || (c->room && bo__room_conn_behind(c)))
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void bo__conn_housekeeping(bo_conn *c, int64_t now_mono)
+{
+    if (c->close_code)
+        return;
+    if (c->state != BO_CONN_AUTHED) {
+        if (now_mono - c->opened_mono > BO_AUTH_DEADLINE_MS) {
+            bo__conn_reply_err(c, false, 0, BO_E_AUTH_TIMEOUT, NULL);
+            bo__conn_close(c, BO_CLOSE_AUTH_TIMEOUT, "E_AUTH_TIMEOUT");
+        }
+        return;
+    }
+    if (c->room && bo__room_conn_behind(c) && now_mono - c->progress_mono > BO_LAG_MAX_MS) {
+        c->srv->m.lagging_closed++;
+        bo_log(BO_LOG_WARN, "conn", c->room->oid, c->id, BO_E_LAGGING,
+               "no progress for %d s while behind: closing for resume", BO_LAG_MAX_MS / 1000);
+        bo__conn_close(c, BO_CLOSE_LAGGING, "E_LAGGING");
+        return;
+    }
+    if (now_mono - c->ping_sent_mono >= BO_PING_EVERY_MS) {
+        c->ping_sent_mono = now_mono;
+        c->ping_n++;
+        bo_msg m;
+        memset(&m, 0, sizeof(m));
+        m.type = BO_MSG_PING;
+        m.u.ping.n = c->ping_n;
+        m.u.ping.time = bo_clock_now_ms();
+        bo_buf b;
+        bo_buf_init(&b, 256);
+        if (bo_wire_encode(&b, &m) == BO_E_OK)
+            bo__conn_send(c, b.data, b.len);
+        bo_buf_cleanup(&b);
+    }
+}

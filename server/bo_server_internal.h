@@ -1,0 +1,288 @@
+/* bidopen-server internals shared by the server's files. Only the loop thread touches
+ * anything here, except the job structs handed to the worker pool (see bo_jobs.c). */
+#ifndef BO_SERVER_INTERNAL_H
+#define BO_SERVER_INTERNAL_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "bo/buf.h"
+#include "bo/bytes.h"
+#include "bo/identity.h"
+#include "bo/map.h"
+#include "bo/session.h"
+#include "bo/sign.h"
+#include "bo/wire.h"
+#include "bo_config.h"
+#include "bo_ratelimit.h"
+#include "bo_store.h"
+
+#define BO_PROTOCOL_NAME "bidopen.v1"
+#define BO_REPLAY_CAP 1000          /* events replayed on join before a snapshot reload */
+#define BO_LAG_MAX_EVENTS 4096      /* behind by more: closed with 4000 (resume) */
+#define BO_LAG_MAX_MS 30000         /* behind without progress for longer: closed with 4000 */
+#define BO_CTRL_QUEUE_CAP (1u << 20) /* bytes of replies/pushes queued for one connection */
+#define BO_AUTH_DEADLINE_MS 10000
+#define BO_TIME_SKEW_MS (5 * 60 * 1000)
+#define BO_PING_EVERY_MS 10000
+#define BO_CMD_RETRIES 5
+
+#define BO_CLOSE_LAGGING 4000
+#define BO_CLOSE_AUTH_TIMEOUT 4001
+#define BO_CLOSE_MALFORMED 4002
+#define BO_CLOSE_RATE 4003
+#define BO_CLOSE_SHUTDOWN 4004
+
+typedef struct bo_srv bo_srv;
+typedef struct bo_conn bo_conn;
+typedef struct bo_room bo_room;
+
+/* One encoded frame with LWS_PRE bytes of headroom before data. */
+typedef struct bo_frame {
+    struct bo_frame *next;
+    size_t len;
+    uint8_t data[]; /* LWS_PRE + len */
+} bo_frame;
+
+/** Copy a payload into a new frame. Returns NULL on allocation failure. */
+bo_frame *bo__frame_new(const uint8_t *p, size_t len);
+
+/* A growable vector of sequence numbers (stream index: position -> global seq). */
+typedef struct bo_u64vec {
+    uint64_t *v;
+    size_t n, alloc;
+} bo_u64vec;
+bo_err bo__u64vec_push(bo_u64vec *vec, uint64_t x);
+void bo__u64vec_cleanup(bo_u64vec *vec);
+
+typedef enum bo_conn_state {
+    BO_CONN_NEW = 0,  /* hello sent, waiting for auth */
+    BO_CONN_AUTHING,  /* auth verification on the worker pool */
+    BO_CONN_AUTHED,
+} bo_conn_state;
+
+/* An intrusive list of room members. */
+typedef struct bo_member_list {
+    bo_conn *head;
+    size_t n;
+} bo_member_list;
+
+struct bo_conn {
+    uint64_t id;
+    struct lws *wsi;
+    bo_srv *srv;
+    bo_conn_state state;
+    bo_actor actor;              /* role, identity, nonce; chains point into the lists below */
+    bo_blob_list sign_chain;
+    bo_blob_list enc_chain;
+    char site_name[128];
+    int64_t opened_mono;
+    char peer[64];
+
+    bo_buf rx;                   /* fragment reassembly, capped at caps.frame */
+    bo_frame *ctrl_head, *ctrl_tail;
+    size_t ctrl_bytes;
+
+    /* room membership and stream cursors (next position to send, 1-based) */
+    bo_room *room;
+    bo_stream priv_st;           /* NONE, STAFF, BIDDER or ALL */
+    bo_u64vec *priv_idx;         /* STAFF/BIDDER: the room's index of that stream */
+    uint64_t next_pub, next_priv;
+    int64_t progress_mono;       /* last time a frame was written while behind */
+    bo_conn *m_prev, *m_next;
+    bo_member_list *m_list;
+    bool joining;                /* a join waits for the room to load */
+
+    bo_tbucket rate;
+    unsigned rate_strikes;
+    unsigned busy;               /* worker jobs in flight for this connection */
+
+    uint64_t ping_n;
+    int64_t ping_sent_mono;
+    int rtt_ms;                  /* -1 until measured */
+
+    uint16_t close_code;         /* non-zero: close after the queued frames are out */
+    char close_reason[64];
+};
+
+/* A command waiting for its room's append pipeline. */
+typedef struct bo_pcmd {
+    struct bo_pcmd *next;
+    uint64_t conn_id; /* 0 for timer ticks */
+    uint64_t req_id;
+    bo_cmd_type type;
+    bo_actor actor;
+    bo_blob_list sign_chain, enc_chain; /* owned copies the actor points into */
+    bo_tender *tender;                  /* create */
+    uint8_t seed_commit[32];
+    uint8_t *sig;
+    size_t sig_len;
+    char reason[2048];
+    bool has_reason;
+    bool blacklisted;
+    char bl_reason[512];
+    char bl_source[256];
+    unsigned retries;
+} bo_pcmd;
+
+/* One event as the room keeps it: the event (with its stream positions) and its frames. */
+typedef struct bo_rev {
+    bo_event ev;
+    bo_frame *frame;     /* in its own stream (pub, staff or b); NULL for sup-only events */
+    bo_frame *frame_all; /* the supervisors' copy, made on first use */
+} bo_rev;
+
+typedef enum bo_room_state {
+    BO_ROOM_LOADING = 0, /* reading the log from Redis */
+    BO_ROOM_READY,
+    BO_ROOM_BROKEN,      /* the log did not verify: serves nothing, logged */
+} bo_room_state;
+
+struct bo_room {
+    bo_srv *srv;
+    char oid[65];
+    bo_session *sess;
+    bo_room_state state;
+    bool filling;        /* a range read is in flight */
+    bool refill;         /* another gap was seen while filling */
+
+    bo_rev *evs;         /* evs[seq - 1] */
+    size_t n_evs, alloc_evs;
+    bo_u64vec pub_idx;   /* pub position -> seq */
+    bo_u64vec staff_idx;
+    bo_map *bidder_idx;  /* uscc -> bo_u64vec* */
+
+    bo_member_list pub_members;   /* observers, sites, operators, other hosts */
+    bo_member_list staff_members; /* this opening's host */
+    bo_member_list sup_members;
+    bo_map *bidder_members;       /* uscc -> bo_member_list* */
+    size_t n_members;
+    bo_u64vec pending_joins;      /* connection ids waiting for LOADING to finish */
+
+    bo_pcmd *q_head, *q_tail;     /* commands waiting */
+    bo_pcmd *in_flight;
+    bo_event_list flight_evs;     /* the sealed events of in_flight */
+    bo_apply_info flight_info;
+
+    uv_timer_t timer;             /* next phase timer */
+    bool timer_init;
+    bool presence_dirty;
+    bool closing;
+};
+
+typedef struct bo_bl_item {
+    char uscc[19];
+    char name[256];
+    char reason[512];
+    char source[256];
+} bo_bl_item;
+
+typedef struct bo_staff_entry {
+    bo_role role;
+    char name[128];
+    uint8_t fpr[32];
+} bo_staff_entry;
+
+typedef struct bo_metrics {
+    uint64_t events_appended;
+    uint64_t events_fanned;
+    uint64_t frames_written;
+    uint64_t conns_accepted;
+    uint64_t conns_refused_rate;
+    uint64_t lagging_closed;
+    uint64_t cmds_ok, cmds_err;
+} bo_metrics;
+
+struct bo_srv {
+    uv_loop_t *loop;
+    bo_config cfg;
+    struct lws_context *lws;
+    struct lws_vhost *vhost;
+    int port;
+    char node[64];
+    bo_wire_caps caps;
+
+    bo_trust *trust;
+    bo_key *sign_key;
+    uint8_t sign_key_fpr[32];
+    bo_staff_entry *staff;
+    size_t n_staff;
+
+    bo_store *store;
+    bool store_up;
+    struct bo_redis_sup *redis_sup;
+    char redis_path[512];
+
+    bo_map *rooms;      /* oid -> bo_room* */
+    bo_map *conns;      /* id -> bo_conn* */
+    uint64_t next_conn_id;
+    bo_map *blacklist;  /* uscc -> bo_bl_item* */
+
+    bo_tbucket accept_rate;
+    uv_timer_t tick;    /* 1 Hz housekeeping: auth deadlines, lag, pings, presence */
+    uv_signal_t sigint, sigterm;
+    bool stopping;
+    int exit_code;
+    bo_metrics m;
+};
+
+/* ---- bo_conn.c ---- */
+bo_conn *bo__conn_new(bo_srv *srv, struct lws *wsi);
+void bo__conn_closed(bo_conn *c);               /* LWS_CALLBACK_CLOSED */
+int bo__conn_receive(bo_conn *c, const void *in, size_t len); /* returns -1 to close */
+int bo__conn_writeable(bo_conn *c);             /* returns -1 to close */
+/** Queue a frame for this connection (copies the payload) and ask for WRITEABLE.
+ * On overflow the connection is marked lagging and closed. */
+void bo__conn_send(bo_conn *c, const uint8_t *p, size_t len);
+void bo__conn_send_buf(bo_conn *c, bo_buf *b);  /* sends and resets b */
+void bo__conn_reply_ok(bo_conn *c, uint64_t re, const uint8_t *data, size_t len);
+void bo__conn_reply_err(bo_conn *c, bool has_re, uint64_t re, bo_err code, const char *msg);
+/** Close after what is queued: code and reason go into the close frame. */
+void bo__conn_close(bo_conn *c, uint16_t code, const char *reason);
+bo_conn *bo__conn_find(bo_srv *srv, uint64_t id);
+void bo__conn_housekeeping(bo_conn *c, int64_t now_mono);
+
+/* ---- bo_auth.c ---- */
+void bo__auth_handle(bo_conn *c, const bo_msg *m);
+/** register / signin: verify the signature on the worker pool, then queue the command. */
+void bo__auth_signed_cmd(bo_conn *c, const bo_msg *m);
+
+/* ---- bo_room.c ---- */
+/** The room for oid, created (LOADING) and loaded from the store if not in memory.
+ * create_new: make an empty READY room for a create command instead of loading. */
+bo_room *bo__room_get(bo_srv *srv, const char *oid, bool load);
+void bo__room_free(bo_room *r);
+void bo__room_enqueue(bo_room *r, bo_pcmd *p);
+void bo__room_on_record(bo_room *r, uint64_t seq, const uint8_t *rec, size_t len);
+void bo__room_resync(bo_room *r);
+void bo__room_join(bo_room *r, bo_conn *c, uint64_t req_id, const bo_msg_since *since);
+void bo__room_leave(bo_conn *c);
+/** Write at most one event frame for c; returns 1 if written, 0 if nothing to send, -1 on
+ * a write error. */
+int bo__room_write_next(bo_conn *c);
+bool bo__room_conn_behind(const bo_conn *c);
+void bo__room_presence_flush(bo_room *r);
+void bo__pcmd_free(bo_pcmd *p);
+/** A pcmd for a connection's command, with the actor copied. NULL on allocation failure. */
+bo_pcmd *bo__pcmd_from_conn(const bo_conn *c, bo_cmd_type type, uint64_t req_id);
+
+/* ---- bo_commands.c ---- */
+void bo__cmd_dispatch(bo_conn *c, const bo_msg *m);
+
+/* ---- bo_blacklist.c ---- */
+const bo_bl_item *bo__blacklist_find(const bo_srv *srv, const char *uscc);
+void bo__blacklist_reload(bo_srv *srv);
+void bo__blacklist_cmd(bo_conn *c, const bo_msg *m);
+void bo__blacklist_free(bo_srv *srv);
+
+/* ---- bo_staff.c ---- */
+bo_err bo__staff_load(bo_srv *srv, const char *path, char *detail, size_t n);
+const bo_staff_entry *bo__staff_find(const bo_srv *srv, const uint8_t fpr[32], bo_role role);
+
+/* ---- bo_server.c ---- */
+void bo__srv_on_store_event(void *ud, const char *oid, uint64_t seq, const uint8_t *rec,
+                            size_t len);
+
+#endif

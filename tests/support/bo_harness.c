@@ -1,0 +1,294 @@
+#include "bo_harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bo/clock.h"
+#include "bo/pki.h"
+
+static void die(const char *what)
+{
+    fprintf(stderr, "harness: %s: %s\n", what, strerror(errno));
+    abort();
+}
+
+void bo_h_tmpdir(const char *prefix, char out[512])
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(out, 512, "%s/bo-%s-XXXXXX", base && *base ? base : "/tmp", prefix);
+    if (!mkdtemp(out))
+        die("mkdtemp");
+}
+
+void bo_h_rmtree(const char *dir)
+{
+    if (!dir || strncmp(dir, "/", 1) != 0 || !strstr(dir, "/bo-"))
+        return;
+    if (getenv("BO_KEEP_TMP"))
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("rm", "rm", "-rf", dir, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
+const char *bo_h_path(char out[600], const char *dir, const char *rel)
+{
+    snprintf(out, 600, "%s/%s", dir, rel);
+    return out;
+}
+
+void bo_h_pki(const char *dir)
+{
+    char p[600], detail[256] = "";
+    bo_h_path(p, dir, "pki");
+    mkdir(p, 0700);
+    if (bo_pki_write_demo(p, bo_clock_now_ms(), detail, sizeof(detail)) != BO_E_OK) {
+        fprintf(stderr, "harness: demo PKI: %s\n", detail);
+        abort();
+    }
+}
+
+char *bo_h_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        if (len)
+            *len = n;
+    }
+    return buf;
+}
+
+void bo_h_server_dump_log(const bo_h_server *s)
+{
+    char *log = bo_h_read_file(s->log, NULL);
+    fprintf(stderr, "----- bidopen-server log (%s) -----\n%s\n----- end of log -----\n", s->log,
+            log ? log : "(none)");
+    free(log);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int spawn(bo_h_server *s, const char *pki, int port, const char *const *extra)
+{
+    const char *bin = getenv("BO_SERVER_BIN");
+    if (!bin)
+        bin = "bidopen-server";
+    char data[600], portfile[600], a_port[32];
+    bo_h_path(data, s->dir, "data");
+    mkdir(data, 0700);
+    bo_h_path(portfile, s->dir, "port");
+    unlink(portfile);
+    snprintf(a_port, sizeof(a_port), "%d", port);
+    char tls_cert[600], tls_key[600], trust[600], staff[600], sign_key[600], sign_cert[600];
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = bin;
+    argv[n++] = "--data";
+    argv[n++] = data;
+    argv[n++] = "--port";
+    argv[n++] = a_port;
+    argv[n++] = "--port-file";
+    argv[n++] = portfile;
+    argv[n++] = "--tls-cert";
+    argv[n++] = bo_h_path(tls_cert, pki, "server/tls-chain.pem");
+    argv[n++] = "--tls-key";
+    argv[n++] = bo_h_path(tls_key, pki, "server/tls-key.pem");
+    argv[n++] = "--trust";
+    argv[n++] = bo_h_path(trust, pki, "trust");
+    argv[n++] = "--staff";
+    argv[n++] = bo_h_path(staff, pki, "staff/roster.json");
+    argv[n++] = "--sign-key";
+    argv[n++] = bo_h_path(sign_key, pki, "server/sign-key.pem");
+    argv[n++] = "--sign-cert";
+    argv[n++] = bo_h_path(sign_cert, pki, "server/sign-cert.pem");
+    argv[n++] = "--log-level";
+    argv[n++] = "info";
+    for (int i = 0; extra && extra[i] && n < 62; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+            close(fd);
+        }
+        execv(bin, (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    s->pid = pid;
+    return 0;
+}
+
+static int wait_ready(bo_h_server *s, int timeout_ms)
+{
+    char portfile[600];
+    bo_h_path(portfile, s->dir, "port");
+    int64_t deadline = bo_clock_mono_ms() + timeout_ms;
+    while (bo_clock_mono_ms() < deadline) {
+        int status;
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            fprintf(stderr, "harness: bidopen-server exited early (status %d)\n", status);
+            s->pid = 0;
+            bo_h_server_dump_log(s);
+            return -1;
+        }
+        char *pf = bo_h_read_file(portfile, NULL);
+        if (pf) {
+            s->port = atoi(pf);
+            free(pf);
+        }
+        char *log = bo_h_read_file(s->log, NULL);
+        bool up = log && s->port > 0 && strstr(log, "\"store up\"");
+        free(log);
+        if (up) {
+            snprintf(s->url, sizeof(s->url), "wss://127.0.0.1:%d/ws", s->port);
+            return 0;
+        }
+        sleep_ms(20);
+    }
+    fprintf(stderr, "harness: bidopen-server not ready after %d ms\n", timeout_ms);
+    bo_h_server_dump_log(s);
+    return -1;
+}
+
+int bo_h_server_start(bo_h_server *s, const char *dir, const char *pki_dir,
+                      const char *const *extra_args, int timeout_ms)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->dir, sizeof(s->dir), "%s", dir);
+    mkdir(s->dir, 0700);
+    bo_h_path(s->log, s->dir, "server.log");
+    unlink(s->log);
+    if (spawn(s, pki_dir, 0, extra_args))
+        return -1;
+    return wait_ready(s, timeout_ms);
+}
+
+int bo_h_server_restart(bo_h_server *s, const char *pki_dir, const char *const *extra_args,
+                        int timeout_ms)
+{
+    /* keep the old log; mark where the new run starts */
+    FILE *f = fopen(s->log, "a");
+    if (f) {
+        fprintf(f, "===== harness: restart =====\n");
+        fclose(f);
+    }
+    size_t before = 0;
+    free(bo_h_read_file(s->log, &before));
+    if (spawn(s, pki_dir, s->port, extra_args))
+        return -1;
+    /* wait_ready looks for "store up" after the old content */
+    char portfile[600];
+    bo_h_path(portfile, s->dir, "port");
+    int64_t deadline = bo_clock_mono_ms() + timeout_ms;
+    while (bo_clock_mono_ms() < deadline) {
+        int status;
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            bo_h_server_dump_log(s);
+            return -1;
+        }
+        size_t len = 0;
+        char *log = bo_h_read_file(s->log, &len);
+        bool up = log && len > before && strstr(log + before, "\"store up\"");
+        free(log);
+        if (up)
+            return 0;
+        sleep_ms(20);
+    }
+    bo_h_server_dump_log(s);
+    return -1;
+}
+
+int bo_h_server_stop(bo_h_server *s, int sig, int timeout_ms)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, sig);
+    int64_t deadline = bo_clock_mono_ms() + timeout_ms;
+    int status = -1;
+    while (bo_clock_mono_ms() < deadline) {
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return status;
+        }
+        sleep_ms(10);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+    return -1;
+}
+
+static void on_wake(uv_timer_t *t)
+{
+    (void)t;
+}
+
+bool bo_h_run_until(uv_loop_t *loop, bool (*pred)(void *ud), void *ud, int timeout_ms)
+{
+    uv_timer_t t;
+    uv_timer_init(loop, &t);
+    uv_timer_start(&t, on_wake, 10, 10); /* wake the loop regularly to re-check pred */
+    int64_t deadline = bo_clock_mono_ms() + timeout_ms;
+    bool ok = false;
+    while (!(ok = pred(ud)) && bo_clock_mono_ms() < deadline)
+        uv_run(loop, UV_RUN_ONCE);
+    uv_timer_stop(&t);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return ok;
+}
+
+static bool never(void *ud)
+{
+    (void)ud;
+    return false;
+}
+
+void bo_h_run_for(uv_loop_t *loop, int ms)
+{
+    bo_h_run_until(loop, never, NULL, ms);
+}
