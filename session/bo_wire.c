@@ -76,7 +76,8 @@ static bo_err dec_cstr(dec *d, const msgpack_object *o, uint64_t max_chars, cons
     char *copy = msgpack_zone_malloc_no_align(d->z, (size_t)s->size + 1);
     if (!copy)
         return BO_E_NOMEM;
-    memcpy(copy, s->ptr, s->size);
+    if (s->size)
+        memcpy(copy, s->ptr, s->size);
     copy[s->size] = 0;
     *out = copy;
     return BO_E_OK;
@@ -252,20 +253,20 @@ static bo_err dec_value(dec *d, const bo__wire_field *f, const msgpack_object *o
     }
 }
 
+static bool key_is(const msgpack_object_str *k, const char *s)
+{
+    return k->size && strlen(s) == k->size && !memcmp(s, k->ptr, k->size);
+}
+
 static const bo__wire_field *find_field(const bo__wire_table *t, const msgpack_object_str *k,
                                         size_t *idx)
 {
     for (size_t i = 0; i < t->n; i++)
-        if (strlen(t->f[i].key) == k->size && !memcmp(t->f[i].key, k->ptr, k->size)) {
+        if (key_is(k, t->f[i].key)) {
             *idx = i;
             return &t->f[i];
         }
     return NULL;
-}
-
-static bool key_is(const msgpack_object_str *k, const char *s)
-{
-    return strlen(s) == k->size && !memcmp(s, k->ptr, k->size);
 }
 
 /* The top-level keys every message shares: "t" (checked by the caller) and "id". */

@@ -264,7 +264,8 @@ bo_err bo_mpmap_raw(bo_mpmap *m, const char *key, const void *mp, size_t len)
 
 static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-    int c = memcmp(a, b, alen < blen ? alen : blen);
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0; /* an empty key may have a NULL pointer */
     if (c)
         return c;
     return alen < blen ? -1 : alen > blen;
@@ -323,7 +324,8 @@ size_t bo__wire_path_key(bo__wire_path *p, const char *key, size_t key_len)
     if (dot + key_len <= room) {
         if (dot)
             p->s[p->len++] = '.';
-        memcpy(p->s + p->len, key, key_len);
+        if (key_len) /* msgpack-c gives an empty string a NULL pointer */
+            memcpy(p->s + p->len, key, key_len);
         p->len += key_len;
     }
     p->s[p->len] = 0;
@@ -707,7 +709,7 @@ const msgpack_object *bo_mpo_get(const msgpack_object *map, const char *key)
     for (uint32_t i = 0; i < map->via.map.size; i++) {
         const msgpack_object *k = &map->via.map.ptr[i].key;
         if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
-            !memcmp(k->via.str.ptr, key, klen))
+            (!klen || !memcmp(k->via.str.ptr, key, klen)))
             return &map->via.map.ptr[i].val;
     }
     return NULL;

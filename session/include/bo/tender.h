@@ -21,7 +21,7 @@ typedef enum bo_field_type {
 
 typedef struct bo_tender_field {
     char key[33];     /* [a-z0-9_]{1,32} */
-    char label[129];  /* UTF-8, <= 64 characters */
+    char label[257];  /* UTF-8, <= 64 characters (up to 4 bytes each) */
     bo_field_type type;
 } bo_tender_field;
 
@@ -29,7 +29,7 @@ typedef struct bo_tender {
     char oid[65];
     char title[801];   /* <= 200 characters (UTF-8, up to 4 bytes each) */
     char lot[401];
-    char code[65];
+    char code[257];   /* <= 64 characters */
     char buyer[801];
     char agency[801];
     bo_time_ms checkin_at;
