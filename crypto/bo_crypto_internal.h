@@ -26,9 +26,6 @@ X509 *bo__crypto_x509_from_der(const uint8_t *der, size_t len);
  * Returns false on allocation failure. Must run before the X509 is shared between threads. */
 bool bo__crypto_x509_fix_sm2(X509 *x);
 
-/* Same for a CRL signed with SM2. */
-bool bo__crypto_crl_fix_sm2(X509_CRL *c);
-
 /* Set the distinguishing ID on an SM2 signing/verifying context: after *Init, before data. */
 bool bo__crypto_pctx_set_sm2_id(EVP_PKEY_CTX *pctx);
 

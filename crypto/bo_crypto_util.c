@@ -46,17 +46,6 @@ bool bo__crypto_x509_fix_sm2(X509 *x)
     return true;
 }
 
-bool bo__crypto_crl_fix_sm2(X509_CRL *c)
-{
-    if (X509_CRL_get_signature_nid(c) != NID_SM2_with_SM3)
-        return true;
-    /* OpenSSL 3.0 has no X509_CRL_set0_distinguishing_id; X509_CRL_verify of an SM2 CRL uses
-     * the CRL's own (empty) ID, so SM2 CRLs are signed and checked with the empty ID by
-     * OpenSSL. bidopen's CRL signer (bo_pki) therefore signs SM2 CRLs the way OpenSSL checks
-     * them; see crypto/README.md. */
-    return true;
-}
-
 bool bo__crypto_pctx_set_sm2_id(EVP_PKEY_CTX *pctx)
 {
     return EVP_PKEY_CTX_set1_id(pctx, BO__SM2_ID, BO__SM2_ID_LEN) > 0;

@@ -100,4 +100,10 @@ bo_err bo_pki_crl(bo_pki_ca *ca, bo_time_ms this_update, bo_time_ms next_update,
 bo_err bo_pki_pkcs12(const bo_buf *key_pem, const bo_buf *chain_pem, const char *pass,
                      const char *friendly_name, bo_buf *out);
 
+/** Write the demo and integration-test PKI under dir (created if missing; existing files
+ * are overwritten). Layout: crypto/README.md. Everything is valid around `now`.
+ * Errors: BO_E_IO (cannot write; detail names the path), BO_E_INTERNAL.
+ * Context: any thread; takes a few seconds (RSA key generation). */
+bo_err bo_pki_write_demo(const char *dir, bo_time_ms now, char *detail, size_t n);
+
 #endif
