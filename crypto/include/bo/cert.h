@@ -46,11 +46,13 @@ bo_err bo_keyalg_parse(const char *name, bo_keyalg *out);
  * Context: any thread (blocking file I/O). */
 bo_err bo_pem_chain_load(const char *path, bo_blob_list *out);
 
-/** Same as bo_pem_chain_load, from memory. Errors as above except BO_E_IO. */
+/** Same as bo_pem_chain_load, from memory. Errors as above except BO_E_IO.
+ * Ownership: as bo_pem_chain_load. Context: any thread. */
 bo_err bo_pem_chain_parse(const void *pem, size_t len, bo_blob_list *out);
 
 /** DER to PEM ("-----BEGIN CERTIFICATE-----" block) appended to out.
- * Errors: BO_E_CERT_INVALID, those of bo_buf_append. Context: any thread. */
+ * Errors: BO_E_CERT_INVALID, those of bo_buf_append. Ownership: out is the caller's.
+ * Context: any thread. */
 bo_err bo_cert_to_pem(const uint8_t *der, size_t len, bo_buf *out);
 
 /** The fingerprint: SHA-256 over the DER as given (not re-encoded). Context: any thread. */

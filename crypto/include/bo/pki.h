@@ -43,17 +43,20 @@ bo_pki_ca *bo_pki_ca_root(const bo_pki_name *subj, bo_keyalg alg, bo_time_ms not
 bo_pki_ca *bo_pki_ca_intermediate(bo_pki_ca *parent, const bo_pki_name *subj, bo_keyalg alg,
                                   bo_time_ms not_before, bo_time_ms not_after, bo_err *err);
 
-/** Free a CA. Accepts NULL. */
+/** Free a CA (its key is wiped by OpenSSL). Accepts NULL. Context: any thread. */
 void bo_pki_ca_free(bo_pki_ca *ca);
 
-/** The CA's own certificate as DER. Ownership: borrowed from ca. */
+/** The CA's own certificate as DER. Ownership: borrowed, valid until bo_pki_ca_free.
+ * Context: any thread. */
 const uint8_t *bo_pki_ca_cert_der(const bo_pki_ca *ca, size_t *len);
 
-/** Append the CA's certificate as PEM. Errors: those of bo_buf_append. */
+/** Append the CA's certificate as PEM. Errors: those of bo_buf_append.
+ * Ownership: out is the caller's. Context: any thread. */
 bo_err bo_pki_ca_cert_pem(const bo_pki_ca *ca, bo_buf *out);
 
 /** Append what a leaf's chain file carries after the leaf: this CA's certificate and its
- * parents', root excluded (nothing for a root). Errors: those of bo_buf_append. */
+ * parents', root excluded (nothing for a root). Errors: those of bo_buf_append.
+ * Ownership: out is the caller's. Context: any thread. */
 bo_err bo_pki_ca_chain_pem(const bo_pki_ca *ca, bo_buf *out);
 
 /* Usage flags for leaves (combine freely). */
@@ -86,17 +89,20 @@ typedef struct bo_pki_leaf_opts {
 bo_err bo_pki_issue(bo_pki_ca *ca, const bo_pki_leaf_opts *o, bo_buf *key_pem,
                     bo_buf *cert_pem, uint64_t *serial_out);
 
-/** Put a serial on the CA's revocation list (effective at `when`). Errors: BO_E_NOMEM,
- * BO_E_TOO_BIG (more than 10,000 revocations). */
+/** Put a serial on the CA's revocation list (effective at `when`); the next bo_pki_crl
+ * lists it. Errors: BO_E_NOMEM, BO_E_TOO_BIG (more than 10,000 revocations).
+ * Context: the thread using ca. */
 bo_err bo_pki_revoke(bo_pki_ca *ca, uint64_t serial, bo_time_ms when);
 
 /** Append a CRL (PEM, v2, with CRL number and authority key id) listing every revoked
- * serial. Errors: BO_E_INTERNAL, those of bo_buf_append. */
+ * serial. Errors: BO_E_INTERNAL, those of bo_buf_append. Ownership: pem is the caller's.
+ * Context: the thread using ca. */
 bo_err bo_pki_crl(bo_pki_ca *ca, bo_time_ms this_update, bo_time_ms next_update, bo_buf *pem);
 
 /** Append a PKCS#12 file (AES-256-CBC, PBKDF2, HMAC-SHA256 MAC) holding the key in key_pem
- * and the certificates in chain_pem (leaf first), protected by pass.
- * Errors: BO_E_INVALID_ARG (unreadable PEM), BO_E_INTERNAL, those of bo_buf_append. */
+ * (unencrypted PEM) and the certificates in chain_pem (leaf first), protected by pass.
+ * Errors: BO_E_INVALID_ARG (unreadable PEM), BO_E_INTERNAL, those of bo_buf_append.
+ * Ownership: out is the caller's. Context: any thread. */
 bo_err bo_pki_pkcs12(const bo_buf *key_pem, const bo_buf *chain_pem, const char *pass,
                      const char *friendly_name, bo_buf *out);
 

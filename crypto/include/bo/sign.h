@@ -65,7 +65,8 @@ bo_key *bo_key_load_p12(const char *path, const char *pass, bo_blob_list *chain,
  * (BO_KEY_OTHER), BO_E_INTERNAL. Ownership: bo_key_free. Context: any thread. */
 bo_key *bo_key_generate(bo_keyalg alg, bo_err *err);
 
-/** Free a key (the private key material is wiped by OpenSSL). Accepts NULL. */
+/** Free a key (the private key material is wiped by OpenSSL). Accepts NULL.
+ * Context: any thread, once no other thread uses the key. */
 void bo_key_free(bo_key *k);
 
 /** The key's algorithm. Context: any thread. */

@@ -320,6 +320,22 @@ static void load_pem_plain_and_encrypted(void **state)
         free(path);
         bo_buf_cleanup_wipe(&pem);
     }
+    /* a certificate block before the key (a combined PEM file) is skipped */
+    {
+        size_t cl;
+        uint8_t *cert = cert_for(g_keys[1], &cl);
+        bo_buf both;
+        bo_buf_init(&both, 1 << 16);
+        assert_int_equal(bo_cert_to_pem(cert, cl, &both), BO_E_OK);
+        assert_int_equal(bo_key_to_pem(g_keys[1], NULL, &both), BO_E_OK);
+        bo_err e = BO_E_OK;
+        bo_key *k = bo_key_from_mem(both.data, both.len, NULL, &e, detail, sizeof detail);
+        assert_non_null(k);
+        assert_int_equal(bo_key_matches_cert(k, cert, cl), BO_E_OK);
+        bo_key_free(k);
+        bo_buf_cleanup_wipe(&both);
+        free(cert);
+    }
     bo_err e = BO_E_OK;
     assert_null(bo_key_load("/nonexistent/key.pem", NULL, &e, detail, sizeof detail));
     assert_int_equal(e, BO_E_IO);
