@@ -60,6 +60,7 @@ typedef struct conn {
     unsigned attempt;
     int sub_pending;     /* subscribe confirmations still expected */
     uint64_t ready_at;   /* uv_now when it became ready */
+    bool recheck;        /* a deadline passed: judged again after one turn of I/O */
     bool outage_logged;  /* one warning per outage, not one per retry */
 } conn;
 
@@ -112,7 +113,7 @@ struct bo_store {
     uv_loop_t *loop;
     bo_store_opts o;
     char *unix_path, *host, *node_id;
-    char hb_token[100]; /* "<node_id> <16 hex>": this instance's heartbeat */
+    char hb_prefix[100]; /* "<node_id> <16 hex> ": this instance's heartbeats, then a number */
     char sha[41];       /* of APPEND_LUA, from SCRIPT LOAD */
     conn conn[2];
     uv_timer_t tick; /* heartbeat */
@@ -123,7 +124,13 @@ struct bo_store {
     char **watch;
     size_t nwatch;
     uint64_t rng;
-    uint64_t last_hb_heard; /* uv_now */
+    /* Heartbeats: the subscriber is dead when a heartbeat Redis acknowledged (the PUBLISH
+     * reply came back, so Redis had already queued it to subscribers) is not heard within
+     * hb_timeout_ms. Counting from the acknowledgement, not from the send, keeps a stalled
+     * loop or a stalled Redis (the command timeout's job) from condemning a healthy one. */
+    uint64_t hb_sent_n, hb_acked_n, hb_heard_n;
+    uint64_t hb_unheard_since; /* uv_now of the oldest acknowledged, unheard heartbeat; 0 none */
+    bool tmo_recheck;
     int64_t rtt_us;
     int live; /* uv handles and bo_uvredis objects not yet closed */
     bool healthy;
@@ -305,6 +312,8 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv);
 
 static void conn_fail(conn *c, const char *why);
 
+static void hb_judge(bo_store *s, bool final);
+
 static void on_conn_timer(uv_timer_t *t)
 {
     conn *c = t->data;
@@ -312,7 +321,18 @@ static void on_conn_timer(uv_timer_t *t)
         return;
     if (c->st == ST_DOWN) {
         conn_connect(c);
-    } else if (c->which == CONN_SUB && c->st == ST_HANDSHAKE && c->rc) {
+        return;
+    }
+    if (c->which != CONN_SUB || !c->rc)
+        return;
+    if (c->st == ST_READY) {
+        hb_judge(c->s, true);
+    } else if (c->st == ST_HANDSHAKE) {
+        if (!c->recheck) { /* the confirmation may be waiting unread after a loop stall */
+            c->recheck = true;
+            uv_timer_start(&c->timer, on_conn_timer, 1, 0);
+            return;
+        }
         char why[96];
         snprintf(why, sizeof(why), "SUBSCRIBE not confirmed within %" PRIu32 " ms",
                  c->s->o.cmd_timeout_ms);
@@ -371,8 +391,11 @@ static void conn_ready(conn *c)
     if (c->outage_logged)
         BO_LOGI(COMP, "redis %s connection ready", conn_name[c->which]);
     c->outage_logged = false;
-    if (c->which == CONN_SUB)
-        s->last_hb_heard = c->ready_at;
+    if (c->which == CONN_SUB) {
+        /* heartbeats sent before the subscription was in place will never be heard */
+        s->hb_heard_n = s->hb_sent_n;
+        s->hb_unheard_since = 0;
+    }
     health_update(s);
 }
 
@@ -436,8 +459,14 @@ static void on_sub_msg(redisAsyncContext *ac, void *reply, void *priv)
     if (chn == strlen(CH_EV) && memcmp(ch, CH_EV, chn) == 0) {
         on_bo_ev(s, msg, msgn);
     } else if (chn == strlen(CH_HB) && memcmp(ch, CH_HB, chn) == 0) {
-        if (msgn == strlen(s->hb_token) && memcmp(msg, s->hb_token, msgn) == 0)
-            s->last_hb_heard = uv_now(s->loop);
+        size_t pl = strlen(s->hb_prefix);
+        uint64_t n;
+        if (msgn > pl && memcmp(msg, s->hb_prefix, pl) == 0 &&
+            parse_u64(msg + pl, msgn - pl, &n) && n > s->hb_heard_n) {
+            s->hb_heard_n = n;
+            /* the rest (if any) were acknowledged at the latest now */
+            s->hb_unheard_since = s->hb_heard_n >= s->hb_acked_n ? 0 : uv_now(s->loop);
+        }
     } else if (s->o.on_notify) {
         s->o.on_notify(s->o.ud, ch, (const uint8_t *)msg, msgn);
     }
@@ -497,6 +526,7 @@ static void conn_on_up(void *ud, bo_uvredis *rc)
             conn_fail(c, "cannot send SUBSCRIBE");
             return;
         }
+        c->recheck = false;
         uv_timer_start(&c->timer, on_conn_timer, s->o.cmd_timeout_ms, 0);
     }
 }
@@ -608,6 +638,14 @@ static void on_tmo(uv_timer_t *t)
         return;
     uint64_t now = uv_now(s->loop);
     uint64_t age = now - head->sent_ms;
+    if (age >= s->o.cmd_timeout_ms && !s->tmo_recheck) {
+        /* Timers run before I/O in a loop iteration: after a stalled loop the answer may be
+         * sitting unread. Judge again after one turn of I/O. */
+        s->tmo_recheck = true;
+        uv_timer_start(&s->tmo, on_tmo, 1, 0);
+        return;
+    }
+    s->tmo_recheck = false;
     if (age >= s->o.cmd_timeout_ms) {
         char why[96];
         snprintf(why, sizeof(why), "no answer within %" PRIu32 " ms", s->o.cmd_timeout_ms);
@@ -619,31 +657,38 @@ static void on_tmo(uv_timer_t *t)
     uv_timer_start(&s->tmo, on_tmo, s->o.cmd_timeout_ms - age, 0);
 }
 
+static void hb_judge(bo_store *s, bool final)
+{
+    conn *sub = &s->conn[CONN_SUB];
+    if (sub->st != ST_READY || !s->hb_unheard_since ||
+        uv_now(s->loop) - s->hb_unheard_since <= s->o.hb_timeout_ms)
+        return;
+    if (!final) { /* the heartbeat may be waiting unread after a loop stall */
+        uv_timer_start(&sub->timer, on_conn_timer, 1, 0);
+        return;
+    }
+    char why[96];
+    snprintf(why, sizeof(why), "own heartbeat not heard within %" PRIu32 " ms",
+             s->o.hb_timeout_ms);
+    conn_fail(sub, why);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     bo_store *s = t->data;
-    if (s->closing)
+    if (s->closing || s->conn[CONN_CMD].st != ST_READY)
         return;
-    conn *cmd = &s->conn[CONN_CMD], *sub = &s->conn[CONN_SUB];
-    if (cmd->st != ST_READY)
-        return;
-    const char *argv[] = {"PUBLISH", CH_HB, s->hb_token};
-    size_t lens[] = {7, strlen(CH_HB), strlen(s->hb_token)};
-    cmd_send_internal(s, OP_I_HB, 3, argv, lens);
-    if (sub->st != ST_READY)
-        return;
-    /* Judge the subscriber only while the command connection could publish all along. */
-    uint64_t ref = s->last_hb_heard;
-    if (sub->ready_at > ref)
-        ref = sub->ready_at;
-    if (cmd->ready_at > ref)
-        ref = cmd->ready_at;
-    if (uv_now(s->loop) - ref > s->o.hb_timeout_ms) {
-        char why[96];
-        snprintf(why, sizeof(why), "own heartbeat not heard within %" PRIu32 " ms",
-                 s->o.hb_timeout_ms);
-        conn_fail(sub, why);
+    char msg[sizeof(s->hb_prefix) + 24];
+    int n = snprintf(msg, sizeof(msg), "%s%" PRIu64, s->hb_prefix, ++s->hb_sent_n);
+    const char *argv[] = {"PUBLISH", CH_HB, msg};
+    size_t lens[] = {7, strlen(CH_HB), (size_t)n};
+    op *o = op_new(s, OP_I_HB, NULL);
+    if (o) {
+        o->sent_ns = uv_hrtime();
+        o->expected = s->hb_sent_n;
+        op_send(s, o, 3, argv, lens);
     }
+    hb_judge(s, false);
 }
 
 /* ---- replies ---------------------------------------------------------------------------- */
@@ -729,8 +774,14 @@ static void internal_done(op *o, bo_err err, redisReply *r)
         conn_ready(c);
         break;
     case OP_I_HB:
-        if (r->type == REDIS_REPLY_INTEGER)
-            s->rtt_us = (int64_t)((uv_hrtime() - o->sent_ns) / 1000);
+        if (r->type != REDIS_REPLY_INTEGER)
+            break;
+        s->rtt_us = (int64_t)((uv_hrtime() - o->sent_ns) / 1000);
+        if (o->expected > s->hb_acked_n)
+            s->hb_acked_n = o->expected;
+        if (s->conn[CONN_SUB].st == ST_READY && o->expected > s->hb_heard_n &&
+            !s->hb_unheard_since)
+            s->hb_unheard_since = uv_now(s->loop);
         break;
     default:
         break;
@@ -1031,7 +1082,7 @@ bo_store *bo_store_new(const bo_store_opts *o, bo_err *err)
     if (uv_random(NULL, NULL, &seed, sizeof(seed), 0, NULL) != 0)
         seed = uv_hrtime() ^ (uint64_t)(uintptr_t)s;
     s->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
-    snprintf(s->hb_token, sizeof(s->hb_token), "%s %016" PRIx64, s->node_id, rng_next(s));
+    snprintf(s->hb_prefix, sizeof(s->hb_prefix), "%s %016" PRIx64 " ", s->node_id, rng_next(s));
 
     for (int i = 0; i < 2; i++) {
         conn *c = &s->conn[i];

@@ -11,9 +11,13 @@
  * Two connections: one for commands, one subscribed to bo:ev, bo:hb and the watched channels
  * (a subscribed hiredis 0.14 context accepts nothing else, not even PING). Each is re-made
  * after any failure with exponential backoff and full jitter (50 ms doubling to 2 s). A
- * connect or a command without an answer after cmd_timeout_ms drops the connection. The
- * subscriber is proved alive by hearing this node's own heartbeat within hb_timeout_ms.
+ * connect or a command without an answer after cmd_timeout_ms drops the connection (and fails
+ * what was in flight on it). The subscriber is proved alive by this node's own heartbeats:
+ * one that Redis acknowledged (so had queued to subscribers) must be heard within
+ * hb_timeout_ms, else the subscriber is re-made. A deadline that passes is judged once more
+ * after one turn of I/O, so a stalled loop does not condemn a healthy connection.
  * At every (re)connect the command connection checks persistence (CONFIG GET append*).
+ * No AUTH, no TLS, no SELECT: Redis on a unix socket or a private network, database 0.
  *
  * The async contract, for every call below that takes a callback: if the call returns an
  * error, the callback never runs; otherwise it runs exactly once, on the loop thread, never

@@ -19,6 +19,7 @@ struct bo_uvredis {
     bool in_connect_cb; /* inside on_up: redisAsyncFree now would free under hiredis' feet */
     bool drop_deferred;
     bool timed_out;
+    bool recheck; /* the watchdog fired once: judged again after one turn of I/O */
     bo_uvredis_cbs cbs;
     void *ud;
 };
@@ -128,6 +129,13 @@ static void on_watchdog(uv_timer_t *t)
     bo_uvredis *c = t->data;
     if (!c->ac || c->connected)
         return;
+    if (!c->recheck) {
+        /* Timers run before I/O in a loop iteration: after a stalled loop the connect may have
+         * completed unseen. Look once more after one turn of I/O. */
+        c->recheck = true;
+        uv_timer_start(&c->watchdog, on_watchdog, 1, 0);
+        return;
+    }
     c->timed_out = true;
     redisAsyncFree(c->ac); /* not inside hiredis: frees now, ev_cleanup reports */
 }

@@ -1,19 +1,23 @@
-/* Writes the seed corpus of fuzz_wire into a directory: one valid frame of every message
- * type, non-canonical variants and a set of broken frames. Run it when the protocol
- * changes and commit the result (tests/fuzz/corpus/wire/). */
+/* Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/{wire,tender,record}:
+ * wire: one valid frame of every message type, non-canonical variants, broken frames;
+ * tender: valid and invalid tenders; record: storage records of every event kind's shape,
+ * tampered ones. Run it when a format changes and commit the result. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bo/event.h"
+#include "bo/tender.h"
 #include "bo/wire.h"
 #include "bo_wire_internal.h"
 
-static const char *dir;
+static const char *root;
+static const char *dir = "wire";
 
 static void put(const char *name, const void *p, size_t n)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    snprintf(path, sizeof(path), "%s/%s/%s", root, dir, name);
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(p, 1, n, f) != n) {
         perror(path);
@@ -169,14 +173,115 @@ static void deep(const char *name, unsigned depth)
     put(name, b, n);
 }
 
+static void put_buf(const char *name, bo_buf *b)
+{
+    put(name, b->data, b->len);
+    bo_buf_reset(b);
+}
+
+static void tenders(void)
+{
+    bo_buf b;
+    bo_buf_init(&b, 1 << 20);
+    bo_tender t;
+    memset(&t, 0, sizeof(t));
+    strcpy(t.oid, "T-2026.001");
+    strcpy(t.title, "道路改造工程施工");
+    strcpy(t.lot, "一标段");
+    t.checkin_at = 1800000000000;
+    t.deadline = 1800003600000;
+    t.min_bidders = 3;
+    t.decrypt_window_s = 1800;
+    strcpy(t.currency, "CNY");
+    t.tz_offset_min = 480;
+    static const char *keys[] = {"price", "days", "manager"};
+    static const bo_field_type types[] = {BO_FIELD_DECIMAL, BO_FIELD_DAYS, BO_FIELD_TEXT};
+    for (int i = 0; i < 3; i++) {
+        strcpy(t.fields[i].key, keys[i]);
+        strcpy(t.fields[i].label, keys[i]);
+        t.fields[i].type = types[i];
+    }
+    t.n_fields = 3;
+    bo_tender_encode(&t, &b), put_buf("valid-full", &b);
+    t.has_host_fpr = true;
+    memset(t.host_fpr, 3, 32);
+    t.counts_early = true;
+    bo_tender_encode(&t, &b), put_buf("valid-host-fpr", &b);
+    PUT_LIT("valid-minimal", "\x83\xa5title\xa1t\xaa\x63heckin_at\x01\xa8\x64\x65\x61\x64line"
+                             "\xcf\x00\x00\x01\xa3\x18\x5c\x50\x00");
+    PUT_LIT("bad-unknown-key", "\x81\xa3zzz\x01");
+    PUT_LIT("bad-float", "\x81\xa5title\xca\0\0\0\0");
+    PUT_LIT("bad-dup", "\x82\xa5title\xa1t\xa5title\xa1u");
+    PUT_LIT("bad-fields", "\x81\xa6\x66ields\x91\x83\xa3key\xa1K\xa5label\xa1x\xa4type\xa1y");
+    bo_buf_cleanup(&b);
+}
+
+static void record_of(const char *name, bo_event_kind kind, bo_aud aud, const char *uscc,
+                      const bo_buf *body, uint64_t seq)
+{
+    bo_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.seq = seq;
+    ev.ts = 1800000000000;
+    ev.kind = kind;
+    ev.aud = aud;
+    if (uscc)
+        strcpy(ev.aud_uscc, uscc);
+    ev.body = body->data;
+    ev.body_len = body->len;
+    memset(ev.prev_hash, seq > 1 ? 0x42 : 0, 32);
+    bo_event_compute_hash("o1", &ev, ev.hash);
+    bo_buf b;
+    bo_buf_init(&b, 1 << 20);
+    bo_event_encode_record(&ev, &b);
+    put(name, b.data, b.len);
+    if (seq == 2) { /* a tampered copy */
+        b.data[b.len / 2] ^= 1;
+        char tname[96];
+        snprintf(tname, sizeof(tname), "bad-tampered-%s", name);
+        put(tname, b.data, b.len);
+    }
+    bo_buf_cleanup(&b);
+}
+
+static void records(void)
+{
+    bo_buf body;
+    bo_buf_init(&body, 1 << 20);
+    bo_err err;
+    bo_mpmap *m = bo_mpmap_new(&err);
+    bo_mpmap_str(m, "from", "scheduled");
+    bo_mpmap_str(m, "to", "checkin");
+    bo_mpmap_finish(m, &body), bo_mpmap_free(m);
+    record_of("valid-phase", BO_EV_PHASE_CHANGED, BO_AUD_PUB, NULL, &body, 1);
+    bo_buf_reset(&body);
+    m = bo_mpmap_new(&err);
+    bo_mpmap_u64(m, "registered", 2);
+    bo_mpmap_u64(m, "signed_in", 1);
+    bo_mpmap_u64(m, "intercepted", 0);
+    bo_mpmap_str(m, "cause", "signed_in");
+    bo_mpmap_finish(m, &body), bo_mpmap_free(m);
+    record_of("valid-tally", BO_EV_TALLY, BO_AUD_STAFF, NULL, &body, 2);
+    record_of("valid-bidder", BO_EV_BIDDER_SIGNED_IN, BO_AUD_BIDDER, usccs[0], &body, 3);
+    record_of("valid-sup", BO_EV_BIDDER_INTERCEPTED, BO_AUD_SUP, NULL, &body, 4);
+    bo_buf_cleanup(&body);
+    PUT_LIT("bad-not-map", "\x91\x01");
+    PUT_LIT("bad-short-map", "\x81\xa3\x61ud\xa3pub");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s DIR\n", argv[0]);
+        fprintf(stderr, "usage: %s tests/fuzz/corpus\n", argv[0]);
         return 2;
     }
-    dir = argv[1];
+    root = argv[1];
     memset(n32, 0xab, sizeof(n32));
+    dir = "tender";
+    tenders();
+    dir = "record";
+    records();
+    dir = "wire";
     valid_frames();
     /* non-canonical but valid */
     PUT_LIT("valid-time-unsorted-wide-ints", "\x83\xa2t0\xcf\0\0\0\0\0\0\x01\x2c\xa1t\xa4time"

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -257,4 +259,147 @@ void bo_redis_fixture_cleanup(bo_redis_fixture *f)
     if (f->dir[0])
         bo_test_rmtree(f->dir);
     f->dir[0] = 0;
+}
+
+/* ---- TCP proxy ---- */
+
+#define PROXY_PAIRS 32
+
+struct bo_test_proxy {
+    pthread_t th;
+    int lfd;
+    char target[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int stop;  /* __atomic */
+    int deaf;  /* __atomic */
+    struct {
+        int cfd, sfd;
+        bool is_sub;
+    } pair[PROXY_PAIRS];
+    int npair;
+    char buf[65536];
+};
+
+static void proxy_drop(bo_test_proxy *p, int i)
+{
+    close(p->pair[i].cfd);
+    close(p->pair[i].sfd);
+    p->pair[i] = p->pair[--p->npair];
+}
+
+static bool write_all(int fd, const char *b, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w <= 0)
+            return false;
+        b += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static void proxy_accept(bo_test_proxy *p)
+{
+    int cfd = accept(p->lfd, NULL, NULL);
+    if (cfd < 0)
+        return;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p->target);
+    int sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (p->npair >= PROXY_PAIRS || sfd < 0 ||
+        connect(sfd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(cfd);
+        if (sfd >= 0)
+            close(sfd);
+        return;
+    }
+    p->pair[p->npair].cfd = cfd;
+    p->pair[p->npair].sfd = sfd;
+    p->pair[p->npair].is_sub = false;
+    p->npair++;
+}
+
+static void *proxy_main(void *arg)
+{
+    bo_test_proxy *p = arg;
+    char *buf = p->buf;
+    while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+        struct pollfd fds[1 + 2 * PROXY_PAIRS];
+        int n = 0;
+        fds[n++] = (struct pollfd){p->lfd, POLLIN, 0};
+        for (int i = 0; i < p->npair; i++) {
+            fds[n++] = (struct pollfd){p->pair[i].cfd, POLLIN, 0};
+            fds[n++] = (struct pollfd){p->pair[i].sfd, POLLIN, 0};
+        }
+        if (poll(fds, (nfds_t)n, 20) <= 0)
+            continue;
+        int npair = p->npair;
+        /* walk backwards: proxy_drop moves the last pair into the hole */
+        for (int i = npair - 1; i >= 0; i--) {
+            struct pollfd *fc = &fds[1 + 2 * i], *fs = &fds[2 + 2 * i];
+            bool dead = false;
+            if (fc->revents) {
+                ssize_t r = read(p->pair[i].cfd, buf, sizeof(p->buf));
+                if (r <= 0) {
+                    dead = true;
+                } else {
+                    if (memmem(buf, (size_t)r, "SUBSCRIBE", 9))
+                        p->pair[i].is_sub = true;
+                    dead = !write_all(p->pair[i].sfd, buf, (size_t)r);
+                }
+            }
+            if (!dead && fs->revents) {
+                ssize_t r = read(p->pair[i].sfd, buf, sizeof(p->buf));
+                if (r <= 0)
+                    dead = true;
+                else if (!(p->pair[i].is_sub && __atomic_load_n(&p->deaf, __ATOMIC_ACQUIRE)))
+                    dead = !write_all(p->pair[i].cfd, buf, (size_t)r);
+            }
+            if (dead)
+                proxy_drop(p, i);
+        }
+        if (fds[0].revents)
+            proxy_accept(p);
+    }
+    while (p->npair)
+        proxy_drop(p, 0);
+    return NULL;
+}
+
+bo_test_proxy *bo_test_proxy_start(const char *unix_target, int *port)
+{
+    bo_test_proxy *p = calloc(1, sizeof(*p));
+    if (!p || strlen(unix_target) >= sizeof(p->target)) {
+        free(p);
+        return NULL;
+    }
+    snprintf(p->target, sizeof(p->target), "%s", unix_target);
+    p->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    if (p->lfd < 0 || bind(p->lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(p->lfd, 16) != 0 || getsockname(p->lfd, (struct sockaddr *)&sa, &sl) != 0 ||
+        pthread_create(&p->th, NULL, proxy_main, p) != 0) {
+        if (p->lfd >= 0)
+            close(p->lfd);
+        free(p);
+        return NULL;
+    }
+    *port = ntohs(sa.sin_port);
+    return p;
+}
+
+void bo_test_proxy_deafen_subscribers(bo_test_proxy *p, bool on)
+{
+    __atomic_store_n(&p->deaf, on ? 1 : 0, __ATOMIC_RELEASE);
+}
+
+void bo_test_proxy_stop(bo_test_proxy *p)
+{
+    if (!p)
+        return;
+    __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(p->th, NULL);
+    close(p->lfd);
+    free(p);
 }

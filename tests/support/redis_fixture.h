@@ -57,4 +57,18 @@ int bo_test_redis_cmd(const char *sock, const char *inline_cmd, char *out, size_
 /** Whether sock answers PING with +PONG within timeout_ms. */
 bool bo_test_redis_ping(const char *sock, int timeout_ms);
 
+/* A TCP proxy on 127.0.0.1 (port chosen by the OS) to a unix socket, run by its own thread:
+ * lets a test reach Redis over TCP and cut one direction of a connection without closing it. */
+typedef struct bo_test_proxy bo_test_proxy;
+
+/** Start proxying 127.0.0.1:*port to unix_target. Returns NULL on failure. */
+bo_test_proxy *bo_test_proxy_start(const char *unix_target, int *port);
+
+/** While on, bytes from the server to every connection that has sent SUBSCRIBE are dropped:
+ * a half-open subscriber whose connection stays up while nothing arrives. */
+void bo_test_proxy_deafen_subscribers(bo_test_proxy *p, bool on);
+
+/** Stop the thread and close every connection. Safe on NULL. */
+void bo_test_proxy_stop(bo_test_proxy *p);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "bo/tender.h"
 #include "bo/wire.h"
+#include "corpus_walk.h"
 
 #define NOW 1800000000000LL
 #define HOUR 3600000LL
@@ -413,6 +414,19 @@ static void encode_and_decode_stored(void **state)
     free(r);
 }
 
+static void corpus_file(const char *name, const uint8_t *data, size_t len, bool valid)
+{
+    bo_tender t;
+    bool ok = bo_tender_decode_stored(data, len, &t) == BO_E_OK;
+    if (ok != valid)
+        fail_msg("%s: %s", name, ok ? "accepted" : "refused");
+}
+
+static void corpus_matches_names(void **state)
+{
+    assert_true(corpus_walk("tender", corpus_file) >= 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +441,7 @@ int main(void)
         cmocka_unit_test(fields_rules),
         cmocka_unit_test(unknown_and_malformed),
         cmocka_unit_test(encode_and_decode_stored),
+        cmocka_unit_test(corpus_matches_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,13 +4,13 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bo/wire.h"
 #include "bo_wire_internal.h"
+#include "corpus_walk.h"
 
 #define BIG (1u << 24)
 
@@ -1019,33 +1019,20 @@ static void id_survives_cap_errors(void **state)
 }
 
 /* The seed corpus of fuzz_wire says what it is: valid-* decodes, bad-* does not. */
+static void corpus_file(const char *name, const uint8_t *data, size_t len, bool valid)
+{
+    bo_buf b = {(uint8_t *)data, len, len, len};
+    decoded c = decode(&b, true), s = decode(&b, false);
+    bool ok = c.err == BO_E_OK || s.err == BO_E_OK;
+    bo_msg_free(c.m);
+    bo_msg_free(s.m);
+    if (ok != valid)
+        fail_msg("%s: %s / %s", name, bo_err_name(c.err), bo_err_name(s.err));
+}
+
 static void corpus_matches_names(void **state)
 {
-    DIR *dir = opendir(BO_WIRE_CORPUS);
-    assert_non_null(dir);
-    struct dirent *e;
-    unsigned n = 0;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof(path), "%s/%s", BO_WIRE_CORPUS, e->d_name);
-        FILE *f = fopen(path, "rb");
-        assert_non_null(f);
-        static uint8_t data[1 << 16];
-        size_t len = fread(data, 1, sizeof(data), f);
-        fclose(f);
-        bo_buf b = {data, len, len, len};
-        decoded c = decode(&b, true), s = decode(&b, false);
-        bool ok = c.err == BO_E_OK || s.err == BO_E_OK;
-        bo_msg_free(c.m);
-        bo_msg_free(s.m);
-        if (ok != !strncmp(e->d_name, "valid-", 6))
-            fail_msg("%s: %s / %s", e->d_name, bo_err_name(c.err), bo_err_name(s.err));
-        n++;
-    }
-    closedir(dir);
-    assert_true(n >= 40);
+    assert_true(corpus_walk("wire", corpus_file) >= 40);
 }
 
 int main(void)
