@@ -410,7 +410,8 @@ static void probe_start(bo_redis_sup *s)
     if (s->probe || s->st == S_STOPPING)
         return;
     bo_err err;
-    bo_uvredis *p = bo_uvredis_connect(s->loop, s->sock, NULL, 0, PROBE_TIMEOUT_MS, &cbs, s, &err);
+    bo_uvredis *p =
+        bo_uvredis_connect(s->loop, s->sock, NULL, 0, PROBE_TIMEOUT_MS, &cbs, s, &err, NULL, 0);
     if (!p) {
         probe_result(s, P_NONE);
         return;

@@ -545,11 +545,16 @@ static void conn_connect(conn *c)
     bo_store *s = c->s;
     static const bo_uvredis_cbs cbs = {conn_on_up, conn_on_down, sub_closed};
     bo_err err;
+    char why[160], msg[400];
     c->st = ST_CONNECTING;
     bo_uvredis *rc = bo_uvredis_connect(s->loop, s->unix_path, s->host, s->o.port,
-                                        s->o.cmd_timeout_ms, &cbs, c, &err);
+                                        s->o.cmd_timeout_ms, &cbs, c, &err, why, sizeof(why));
     if (!rc) {
-        conn_lost(c, err == BO_E_STORE_UNAVAILABLE ? "connect failed" : bo_strerror(err));
+        if (s->unix_path)
+            snprintf(msg, sizeof(msg), "connect to %s: %s", s->unix_path, why);
+        else
+            snprintf(msg, sizeof(msg), "connect to %s port %d: %s", s->host, s->o.port, why);
+        conn_lost(c, msg);
         return;
     }
     s->live++;

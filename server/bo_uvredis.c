@@ -142,8 +142,10 @@ static void on_watchdog(uv_timer_t *t)
 
 bo_uvredis *bo_uvredis_connect(uv_loop_t *loop, const char *unix_path, const char *host, int port,
                                uint32_t connect_timeout_ms, const bo_uvredis_cbs *cbs, void *ud,
-                               bo_err *err)
+                               bo_err *err, char *why, size_t why_len)
 {
+    if (why && why_len)
+        snprintf(why, why_len, "invalid address");
     bo_err dummy;
     if (!err)
         err = &dummy;
@@ -170,10 +172,14 @@ bo_uvredis *bo_uvredis_connect(uv_loop_t *loop, const char *unix_path, const cha
     redisAsyncContext *ac = unix_path ? redisAsyncConnectUnix(unix_path)
                                       : redisAsyncConnect(host, port);
     if (!ac) {
+        if (why && why_len)
+            snprintf(why, why_len, "out of memory");
         *err = BO_E_NOMEM;
         return NULL;
     }
     if (ac->err) {
+        if (why && why_len)
+            snprintf(why, why_len, "%s", ac->errstr);
         redisAsyncFree(ac);
         *err = BO_E_STORE_UNAVAILABLE;
         return NULL;

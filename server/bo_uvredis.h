@@ -20,6 +20,7 @@
 #define BO_UVREDIS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <hiredis/async.h>
@@ -45,14 +46,15 @@ typedef struct bo_uvredis_cbs {
 /** Start a non-blocking connect to a unix socket (unix_path) or an IP address (host, port).
  * Errors: NULL with *err = BO_E_INVALID_ARG (neither or both addresses, a path longer than a
  * sockaddr_un holds, a host that is not a numeric IPv4/IPv6 address), BO_E_STORE_UNAVAILABLE
- * (the connect failed at once, e.g. no socket file or connection refused; no callback runs),
- * BO_E_NOMEM.
+ * (the connect failed at once, e.g. no socket file or connection refused; no callback runs;
+ * why, when not NULL, gets hiredis' sentence), BO_E_NOMEM.
  * Ownership: cbs is copied; the strings are not kept. The object owns itself: it is freed
- * after on_down or bo_uvredis_drop, when its handles are closed.
+ * after on_down or bo_uvredis_drop, when its handles are closed. why (may be NULL) is the
+ * caller's buffer of why_len bytes.
  * Context: loop thread. */
 bo_uvredis *bo_uvredis_connect(uv_loop_t *loop, const char *unix_path, const char *host, int port,
                                uint32_t connect_timeout_ms, const bo_uvredis_cbs *cbs, void *ud,
-                               bo_err *err);
+                               bo_err *err, char *why, size_t why_len);
 
 /** The hiredis context while the connection lives (from bo_uvredis_connect until on_down or
  * bo_uvredis_drop), NULL after. Commands issued before on_up are queued by hiredis.

@@ -926,7 +926,8 @@ static void test_adapter_tcp_refused_is_reported(void **state)
     bo_uvredis_cbs cbs = {ad_up, ad_down, ad_closed};
     bo_err err = BO_E_INTERNAL;
     int64_t t0 = mono_ms();
-    bo_uvredis *c = bo_uvredis_connect(&t->loop, NULL, "127.0.0.1", port, 5000, &cbs, &a, &err);
+    bo_uvredis *c =
+        bo_uvredis_connect(&t->loop, NULL, "127.0.0.1", port, 5000, &cbs, &a, &err, NULL, 0);
     if (!c) {
         assert_int_equal(err, BO_E_STORE_UNAVAILABLE); /* refused synchronously: also fine */
     } else {
@@ -938,7 +939,9 @@ static void test_adapter_tcp_refused_is_reported(void **state)
     }
     close(fd);
     /* names are never resolved */
-    assert_null(bo_uvredis_connect(&t->loop, NULL, "localhost", port, 5000, &cbs, &a, &err));
+    char why[160];
+    assert_null(bo_uvredis_connect(&t->loop, NULL, "localhost", port, 5000, &cbs, &a, &err, why,
+                                   sizeof(why)));
     assert_int_equal(err, BO_E_INVALID_ARG);
     bo_store_opts o = {.loop = &t->loop, .host = "localhost", .port = 6379, .node_id = "n"};
     assert_null(bo_store_new(&o, &err));
@@ -967,7 +970,8 @@ static void test_adapter_connect_watchdog(void **state)
     bo_uvredis_cbs cbs = {ad_up, ad_down, ad_closed};
     bo_err err = BO_E_INTERNAL;
     int64_t t0 = mono_ms();
-    bo_uvredis *c = bo_uvredis_connect(&t->loop, NULL, "127.0.0.1", port, 300, &cbs, &a, &err);
+    bo_uvredis *c =
+        bo_uvredis_connect(&t->loop, NULL, "127.0.0.1", port, 300, &cbs, &a, &err, NULL, 0);
     assert_non_null(c);
     assert_true(RUN_UNTIL(t, a.closed == 1, 3000));
     if (a.ups != 0 || a.downs != 1 || strcmp(a.why, "connect timed out") != 0)
@@ -1011,7 +1015,8 @@ static void test_adapter_drop_inside_on_up(void **state)
     drop_state d = {0};
     bo_uvredis_cbs cbs = {drop_up, ad_down, ad_closed};
     bo_err err;
-    bo_uvredis *c = bo_uvredis_connect(&t->loop, t->f.sock, NULL, 0, 2000, &cbs, &d, &err);
+    bo_uvredis *c =
+        bo_uvredis_connect(&t->loop, t->f.sock, NULL, 0, 2000, &cbs, &d, &err, NULL, 0);
     assert_non_null(c);
     assert_true(RUN_UNTIL(t, d.a.closed == 1, 3000));
     assert_int_equal(d.a.ups, 1);
