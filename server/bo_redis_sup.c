@@ -618,6 +618,10 @@ void bo_redis_sup_stop(bo_redis_sup *s, bool stop_redis, void (*done)(void *ud),
             kill(s->pid, SIGTERM);
             s->wait_pid = s->pid;
             after_ms(s, 50);
+        } else if (s->st == S_STOPPING && s->ready) {
+            BO_LOGW(COMP, "not stopping the adopted redis-server for %s: its pid is unknown "
+                          "(no usable %s)",
+                    s->dir, s->pidf);
         }
     } else if (s->child) {
         BO_LOGI(COMP, "leaving redis-server (pid %d) running", s->pid);
