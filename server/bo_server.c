@@ -356,6 +356,7 @@ bo_srv *bo_srv_start(uv_loop_t *loop, const bo_config *cfg, bo_err *err, char *d
                    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.foreign_loops = foreign;
     info.user = srv;
+    info.pcontext = &srv->lws; /* lws sets it to NULL once the context is really gone */
     info.fd_limit_per_thread = (unsigned)cfg->max_conns + 256;
     srv->lws = lws_create_context(&info);
     if (!srv->lws) {
@@ -404,16 +405,21 @@ bo_srv *bo_srv_start(uv_loop_t *loop, const bo_config *cfg, bo_err *err, char *d
            cfg->listen, srv->port);
     return srv;
 fail:
+    /* The loop is not running yet: run it here until everything started is closed. */
+    srv->stopping = true;
     if (srv->lws)
         lws_context_destroy(srv->lws);
-    srv->lws = NULL;
-    srv->stopping = true;
     if (srv->store)
         bo_store_close(srv->store, NULL, NULL);
     srv->store = NULL;
     if (srv->redis_sup)
         bo_redis_sup_stop(srv->redis_sup, true, NULL, NULL);
     srv->redis_sup = NULL;
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (srv->lws) {
+        lws_context_destroy(srv->lws);
+        uv_run(loop, UV_RUN_DEFAULT);
+    }
     bo_trust_free(srv->trust);
     bo_key_free(srv->sign_key);
     free(srv->staff);
@@ -465,12 +471,21 @@ void bo_srv_stop(bo_srv *srv, int exit_code)
     /* Connections first (their CLOSED callbacks leave the rooms), then the store (pending
      * callbacks get BO_E_CANCELED while the rooms still exist), then the rooms. */
     if (srv->lws)
-        lws_context_destroy(srv->lws);
-    srv->lws = NULL;
+        lws_context_destroy(srv->lws); /* first stage; bo_srv_finish completes it */
     if (srv->store)
         bo_store_close(srv->store, on_store_closed, srv);
     else
         on_store_closed(srv);
+}
+
+bool bo_srv_finish(bo_srv *srv)
+{
+    if (!srv->lws)
+        return false;
+    /* With a foreign libuv loop, lws destroys its context in stages: the last one needs a
+     * second call once the loop has stopped (lws 4.1 lib/core/context.c). */
+    lws_context_destroy(srv->lws);
+    return true;
 }
 
 int bo_srv_free(bo_srv *srv)

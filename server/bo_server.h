@@ -2,6 +2,7 @@
 #ifndef BO_SERVER_H
 #define BO_SERVER_H
 
+#include <stdbool.h>
 #include <uv.h>
 
 #include "bo/err.h"
@@ -19,6 +20,10 @@ bo_srv *bo_srv_start(uv_loop_t *loop, const bo_config *cfg, bo_err *err, char *d
 /** Begin an orderly shutdown (also on SIGINT/SIGTERM): connections closed with 1001, the
  * store closed, the managed redis-server stopped. The loop ends by itself afterwards. */
 void bo_srv_stop(bo_srv *srv, int exit_code);
+
+/** After uv_run returned: complete libwebsockets' staged destruction. Returns true if the
+ * caller must run the loop once more (until it has no handles) before bo_srv_free. */
+bool bo_srv_finish(bo_srv *srv);
 
 /** Free after uv_run returned; returns the exit code. */
 int bo_srv_free(bo_srv *srv);

@@ -76,6 +76,8 @@ int main(int argc, char **argv)
         code = 1;
     } else {
         uv_run(&loop, UV_RUN_DEFAULT);
+        if (bo_srv_finish(srv))
+            uv_run(&loop, UV_RUN_DEFAULT);
         code = bo_srv_free(srv);
     }
     if (uv_loop_close(&loop) != 0) {

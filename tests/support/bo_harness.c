@@ -126,7 +126,7 @@ static int spawn(bo_h_server *s, const char *pki, int port, const char *const *e
     argv[n++] = "--port-file";
     argv[n++] = portfile;
     argv[n++] = "--tls-cert";
-    argv[n++] = bo_h_path(tls_cert, pki, "server/tls-chain.pem");
+    argv[n++] = bo_h_path(tls_cert, pki, "server/tls-cert.pem");
     argv[n++] = "--tls-key";
     argv[n++] = bo_h_path(tls_key, pki, "server/tls-key.pem");
     argv[n++] = "--trust";
