@@ -1,5 +1,6 @@
 /* Fuzz target for event storage records: what decodes must encode to the very same bytes
- * (records are canonical), and the wire frame of it must decode. */
+ * (records are canonical) and to a wire frame; then, re-chained as the first event of an
+ * opening, it goes through bo_session_fold (which must either refuse it or accept it). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (bo_event_encode_wire("o1", &ev, BO_STREAM_ALL, &b) != BO_E_OK)
             abort();
         bo_buf_cleanup(&b);
+        ev.seq = 1;
+        memset(ev.prev_hash, 0, 32);
+        bo_event_compute_hash("o1", &ev, ev.hash);
+        bo_session *s = bo_session_new("o1", NULL);
+        if (s && bo_session_fold(s, &ev) == BO_E_OK && bo_session_seq(s) != 1)
+            abort();
+        bo_session_free(s);
         bo_event_cleanup(&ev);
     }
     return 0;

@@ -244,6 +244,33 @@ static void record_of(const char *name, bo_event_kind kind, bo_aud aud, const ch
     bo_buf_cleanup(&b);
 }
 
+/* opening_created of the opening "o1" */
+static void created_body(bo_buf *body)
+{
+    bo_tender t;
+    memset(&t, 0, sizeof(t));
+    strcpy(t.oid, "o1");
+    strcpy(t.title, "道路改造工程施工");
+    t.checkin_at = 1800000000000;
+    t.deadline = 1800003600000;
+    t.min_bidders = 3;
+    t.decrypt_window_s = 1800;
+    strcpy(t.currency, "CNY");
+    t.tz_offset_min = 480;
+    bo_buf tender;
+    bo_buf_init(&tender, 1 << 20);
+    bo_tender_encode(&t, &tender);
+    bo_err err;
+    bo_mpmap *m = bo_mpmap_new(&err);
+    bo_mpmap_raw(m, "tender", tender.data, tender.len);
+    bo_mpmap_bin(m, "host_fpr", n32, 32);
+    bo_mpmap_str(m, "host_name", "host");
+    bo_mpmap_bin(m, "seed_commit", n32, 32);
+    bo_mpmap_finish(m, body);
+    bo_mpmap_free(m);
+    bo_buf_cleanup(&tender);
+}
+
 static void records(void)
 {
     bo_buf body;
@@ -264,6 +291,9 @@ static void records(void)
     record_of("valid-tally", BO_EV_TALLY, BO_AUD_STAFF, NULL, &body, 2);
     record_of("valid-bidder", BO_EV_BIDDER_SIGNED_IN, BO_AUD_BIDDER, usccs[0], &body, 3);
     record_of("valid-sup", BO_EV_BIDDER_INTERCEPTED, BO_AUD_SUP, NULL, &body, 4);
+    bo_buf_reset(&body);
+    created_body(&body);
+    record_of("valid-created", BO_EV_OPENING_CREATED, BO_AUD_PUB, NULL, &body, 1);
     bo_buf_cleanup(&body);
     PUT_LIT("bad-not-map", "\x91\x01");
     PUT_LIT("bad-short-map", "\x81\xa3\x61ud\xa3pub");

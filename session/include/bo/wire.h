@@ -20,7 +20,7 @@
 /* Hard caps. The server may lower them; they are announced in hello.caps. */
 typedef struct bo_wire_caps {
     size_t frame;    /* max bytes in one frame (default 256 KiB) */
-    unsigned depth;  /* max nesting depth; the top-level map is depth 1 (default 8) */
+    unsigned depth;  /* max nesting depth; the top-level map is depth 1 (default 8; at most 32) */
     size_t elems;    /* max total elements (map pairs count 2) in one message (default 20000) */
     size_t str;      /* max bytes of one string (default 64 KiB) */
     size_t bin;      /* max bytes of one binary (default 64 KiB) */
@@ -214,7 +214,9 @@ bo_err bo_wire_encode_err(bo_buf *out, bool has_re, uint64_t re, bo_err code, co
 /* ---- canonical msgpack building blocks (also used for event bodies and signatures) ---- */
 
 /* A canonical map writer: collect key/value pairs in any order, then write them sorted.
- * Values are given as already-encoded canonical msgpack. */
+ * Values are given as already-encoded canonical msgpack. The first error of an add
+ * (BO_E_INVALID_ARG for a NULL or non-UTF-8 string, BO_E_NOMEM) is kept and returned again
+ * by bo_mpmap_finish, so a caller may check only the finish. */
 typedef struct bo_mpmap bo_mpmap;
 
 /** Ownership: caller frees with bo_mpmap_free (accepts NULL). Errors: NULL, *err set. */
@@ -241,7 +243,8 @@ bo_err bo_mp_bool(bo_buf *out, bool v);
 bo_err bo_mp_nil(bo_buf *out);
 
 /** Re-encode any msgpack object canonically (sorting every nested map).
- * Errors: BO_E_BAD_FIELD (floats, ext, duplicate or non-string keys), BO_E_TOO_BIG. */
+ * Errors: BO_E_BAD_FIELD (floats, ext, duplicate or non-string keys, strings that are not
+ * UTF-8 or hold NUL), BO_E_TOO_BIG, BO_E_TOO_DEEP (over 32 levels), BO_E_NOMEM. */
 bo_err bo_mp_canonical(bo_buf *out, const msgpack_object *obj);
 
 /** Parse canonical msgpack bytes (already cap-checked or self-produced) into a zone.
