@@ -1,0 +1,45 @@
+/* bidopen client: what people read. One formatter per event kind (a Chinese label and its
+ * English gloss, e.g. "签到 signed in: 91350100M000100Y43 福建某建设有限公司"), the phase
+ * names, countdowns in server time, presence and snapshot summaries.
+ * Pure: every input is a parameter (server time included), so each line is testable.
+ */
+#ifndef BO_EVFMT_H
+#define BO_EVFMT_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bo/buf.h"
+
+/** "签到中 check-in" for "checkin", and so on; the name itself for an unknown phase.
+ * Never NULL (NULL in gives "?"). Context: any thread. */
+const char *bo_evfmt_phase_label(const char *phase);
+
+/** "HH:MM:SS" of t in the display offset (minutes east of UTC). out holds >= 9 bytes.
+ * Returns out. Context: any thread. */
+char *bo_evfmt_clock(int64_t t, int tz_offset_min, char *out, size_t n);
+
+/** The line(s) for one event, without a final newline: "[10:00:03 #12] <label>: <details>".
+ * st is the stream ("pub", "staff", "b", "all"; NULL is pub), seq its position. Unknown kinds
+ * print the body as JSON; missing body fields print as "?". bidders_revealed adds one line per
+ * bidder. Errors: those of bo_buf_append. Ownership: nothing is kept. Context: any thread. */
+bo_err bo_evfmt_event(bo_buf *out, const char *kind, const msgpack_object *body, int64_t ts,
+                      const char *st, uint64_t seq, int tz_offset_min);
+
+/** The countdown line in server time, e.g. "距开标 opening in 1:02:03" (phase scheduled or
+ * checkin, counting to checkin_at then deadline), "已暂停 paused", or the phase label once the
+ * deadline passed. checkin_at 0 means none. Errors: those of bo_buf_append.
+ * Context: any thread. */
+bo_err bo_evfmt_countdown(bo_buf *out, const char *phase, bool paused, int64_t checkin_at,
+                          int64_t deadline, int64_t server_now);
+
+/** One line for a presence push's data: who is online, sites' round trips, bidders.
+ * Errors: those of bo_buf_append. Context: any thread. */
+bo_err bo_evfmt_presence(bo_buf *out, const msgpack_object *data);
+
+/** A few lines summarising a snapshot: title, phase, deadline, counts, bidders (when
+ * present), without a final newline. Errors: those of bo_buf_append. Context: any thread. */
+bo_err bo_evfmt_snapshot(bo_buf *out, const msgpack_object *snap);
+
+#endif
