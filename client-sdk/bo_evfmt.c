@@ -265,7 +265,7 @@ bo_err bo_evfmt_presence(bo_buf *out, const msgpack_object *data)
             if (!err)
                 err = put_s(out, s, "name");
             int64_t rtt;
-            if (!err && bo_mpo_i64(s, "rtt_ms", &rtt))
+            if (!err && bo_mpo_i64(s, "rtt_ms", &rtt) && rtt >= 0)
                 err = bo_buf_appendf(out, " %lld ms", (long long)rtt);
         }
     }

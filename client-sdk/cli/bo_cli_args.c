@@ -1,0 +1,539 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bo_cli.h"
+
+#define COMMON                                                                                \
+    "Connection options:\n"                                                                   \
+    "  --server URL      server to connect to, wss://host:port/ws (repeat for fallbacks)\n"   \
+    "  --ca FILE         CA certificate(s) that issued the server's TLS certificate (PEM)\n" \
+    "  --cert FILE       your signing certificate chain (PEM, leaf first)\n"                  \
+    "  --key FILE        your private key (PEM or DER; default: from --cert)\n"               \
+    "  --pass PASS       password of the key or of the PKCS#12 file\n"                        \
+    "  --p12 FILE        key and signing chain from a PKCS#12 file instead of --cert/--key\n" \
+    "  --enc-cert FILE   your encryption certificate chain (bidders, PEM)\n"                  \
+    "  --role ROLE       authenticate as ROLE instead of the command's own\n"                 \
+    "  --json            one JSON object per line for every event, snapshot, presence,\n"     \
+    "                    reply and state change (for programs)\n"                             \
+    "  --timeout SEC     give up after SEC seconds (exit 4)\n"                                \
+    "  --retries N       failed connection attempts in a row before giving up (exit 3)\n"    \
+    "  --quiet           print only results and errors\n"                                     \
+    "  --help            this text\n"
+
+#define EXITS                                                                                 \
+    "Exit codes: 0 done, 1 usage error, 2 refused by the server (E_ code printed),\n"        \
+    "3 could not connect or connection lost beyond retries, 4 timed out, 5 local error.\n"
+
+static const char overview[] =
+    "usage: bidopen COMMAND [options]   (bidopen COMMAND --help for details)\n"
+    "\n"
+    "Remote bid opening (不见面开标) client.\n"
+    "\n"
+    "Commands:\n"
+    "  pki init DIR                     write a throwaway demo PKI into DIR\n"
+    "  host create --tender FILE.json   create an opening, print its oid [--watch]\n"
+    "  host watch --oid OID             the live feed, who is online, the countdown\n"
+    "  host pause|resume|fail --oid OID [--reason TEXT]\n"
+    "  bidder --oid OID [--register] [--signin] [--watch] [--until PHASE]\n"
+    "  site --oid OID                   a remote hall's live view (county halls)\n"
+    "  observe --oid OID                the public view, no certificate\n"
+    "  operator blacklist add|remove|replace|list [--file FILE.json] [--uscc X ...]\n"
+    "  list                             the openings on the server\n"
+    "  version                          print the version\n"
+    "\n" EXITS;
+
+static const char u_pki[] =
+    "usage: bidopen pki init DIR\n"
+    "\n"
+    "Write a throwaway PKI for demos and tests into DIR: CAs, the server's TLS certificate,\n"
+    "staff and site certificates, bidders with signing and encryption certificates (the\n"
+    "layout is described in crypto/README.md). Never use these keys for real openings.\n"
+    "\n" EXITS;
+
+static const char u_create[] =
+    "usage: bidopen host create --tender FILE.json [--watch] [options]\n"
+    "\n"
+    "Create an opening from a tender (docs/protocol.md §5) and print its oid. Times may be\n"
+    "RFC 3339 (\"2026-11-27T10:00:00+08:00\"), ms since the epoch, or relative to the\n"
+    "server's clock (\"+90s\", \"+5m\", \"+2h\", \"+1d\"). host_fpr is 64 hex digits.\n"
+    "  --tender FILE     the tender (JSON)\n"
+    "  --watch           then watch the opening (as host watch)\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_watch[] =
+    "usage: bidopen host watch --oid OID [--until PHASE] [options]\n"
+    "\n"
+    "Join an opening as its host and show the live feed, presence (who is online, the sites'\n"
+    "round trips) and the countdown in server time. Reconnects and resumes by itself.\n"
+    "  --oid OID         the opening\n"
+    "  --until PHASE     exit 0 once the opening is in PHASE (or later)\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_pause[] =
+    "usage: bidopen host pause --oid OID --reason TEXT [options]\n"
+    "\n"
+    "Pause the opening (after the deadline only: the bid deadline itself cannot be paused).\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_resume[] = "usage: bidopen host resume --oid OID [options]\n"
+                               "\n"
+                               "Resume a paused opening.\n"
+                               "\n" COMMON "\n" EXITS;
+
+static const char u_fail[] =
+    "usage: bidopen host fail --oid OID --reason TEXT [options]\n"
+    "\n"
+    "Declare the opening failed (流标), e.g. for lack of quorum. Host or operator.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_bidder[] =
+    "usage: bidopen bidder --oid OID [--register] [--signin] [--watch] [--until PHASE]\n"
+    "\n"
+    "Connect as a bidder (signing chain, key and --enc-cert), join the opening, register if\n"
+    "asked, sign in (签到) as soon as the phase allows (waiting through 'scheduled' with a\n"
+    "countdown), then exit once the requested steps are done, or watch.\n"
+    "  --oid OID         the opening\n"
+    "  --register        register for the opening (needs --enc-cert)\n"
+    "  --signin          sign in when sign-in opens\n"
+    "  --watch           keep watching after the steps are done\n"
+    "  --until PHASE     after the steps, watch until the opening reaches PHASE\n"
+    "Phases: scheduled checkin awaiting_open decrypting announcing confirming closed failed\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_site[] =
+    "usage: bidopen site --oid OID [--until PHASE] [options]\n"
+    "\n"
+    "The live view of a remote hall (分会场): phase, a big countdown in server time, counts\n"
+    "when visible, the bidder list once public, and the feed. Reconnects by itself and says\n"
+    "so on screen.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_observe[] =
+    "usage: bidopen observe --oid OID [--until PHASE] [options]\n"
+    "\n"
+    "The public view of an opening; needs no certificate.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_bl[] =
+    "usage: bidopen operator blacklist add|replace [--file FILE.json | --uscc X --name N\n"
+    "                                                --reason R [--source S]]\n"
+    "       bidopen operator blacklist remove [--file FILE.json | --uscc X ...]\n"
+    "       bidopen operator blacklist list\n"
+    "\n"
+    "Manage the credit blacklist (失信主体). FILE.json holds [{uscc, name, reason, source?}]\n"
+    "(or {\"entries\": [...]}); for remove, a list of USCCs or of entries.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_list[] = "usage: bidopen list [options]\n"
+                             "\n"
+                             "List the openings on the server (oid, title, lot, phase, "
+                             "deadline).\n"
+                             "\n" COMMON "\n" EXITS;
+
+static const char u_version[] = "usage: bidopen version\n";
+
+const char *bo_cli_usage(bo_cli_cmd cmd)
+{
+    switch (cmd) {
+    case BO_CMD_PKI_INIT:
+        return u_pki;
+    case BO_CMD_HOST_CREATE:
+        return u_create;
+    case BO_CMD_HOST_WATCH:
+        return u_watch;
+    case BO_CMD_HOST_PAUSE:
+        return u_pause;
+    case BO_CMD_HOST_RESUME:
+        return u_resume;
+    case BO_CMD_HOST_FAIL:
+        return u_fail;
+    case BO_CMD_BIDDER:
+        return u_bidder;
+    case BO_CMD_SITE:
+        return u_site;
+    case BO_CMD_OBSERVE:
+        return u_observe;
+    case BO_CMD_BL_ADD:
+    case BO_CMD_BL_REMOVE:
+    case BO_CMD_BL_REPLACE:
+    case BO_CMD_BL_LIST:
+        return u_bl;
+    case BO_CMD_LIST:
+        return u_list;
+    case BO_CMD_VERSION:
+        return u_version;
+    default:
+        return overview;
+    }
+}
+
+static const char *const cmd_names[] = {
+    [BO_CMD_NONE] = "",
+    [BO_CMD_HELP] = "help",
+    [BO_CMD_VERSION] = "version",
+    [BO_CMD_PKI_INIT] = "pki init",
+    [BO_CMD_HOST_CREATE] = "host create",
+    [BO_CMD_HOST_WATCH] = "host watch",
+    [BO_CMD_HOST_PAUSE] = "host pause",
+    [BO_CMD_HOST_RESUME] = "host resume",
+    [BO_CMD_HOST_FAIL] = "host fail",
+    [BO_CMD_BIDDER] = "bidder",
+    [BO_CMD_SITE] = "site",
+    [BO_CMD_OBSERVE] = "observe",
+    [BO_CMD_BL_ADD] = "operator blacklist add",
+    [BO_CMD_BL_REMOVE] = "operator blacklist remove",
+    [BO_CMD_BL_REPLACE] = "operator blacklist replace",
+    [BO_CMD_BL_LIST] = "operator blacklist list",
+    [BO_CMD_LIST] = "list",
+};
+
+const char *bo_cli_cmd_name(bo_cli_cmd cmd)
+{
+    if ((unsigned)cmd < sizeof(cmd_names) / sizeof(cmd_names[0]) && cmd_names[cmd])
+        return cmd_names[cmd];
+    return "?";
+}
+
+bool bo_cli_phase_known(const char *p)
+{
+    static const char *const phases[] = {"scheduled",  "checkin",    "awaiting_open",
+                                         "decrypting", "announcing", "confirming",
+                                         "closed",     "failed"};
+    for (size_t i = 0; p && i < sizeof(phases) / sizeof(phases[0]); i++)
+        if (strcmp(p, phases[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Options and the commands that accept them (beyond the common ones). */
+enum { F_COMMON = 1, F_OID = 2, F_TENDER = 4, F_WATCH = 8, F_REASON = 16, F_BIDDER = 32,
+       F_UNTIL = 64, F_BL = 128 };
+
+static unsigned cmd_flags(bo_cli_cmd c)
+{
+    switch (c) {
+    case BO_CMD_HOST_CREATE:
+        return F_COMMON | F_TENDER | F_WATCH | F_UNTIL;
+    case BO_CMD_HOST_WATCH:
+    case BO_CMD_SITE:
+    case BO_CMD_OBSERVE:
+        return F_COMMON | F_OID | F_UNTIL;
+    case BO_CMD_HOST_PAUSE:
+    case BO_CMD_HOST_FAIL:
+        return F_COMMON | F_OID | F_REASON;
+    case BO_CMD_HOST_RESUME:
+        return F_COMMON | F_OID;
+    case BO_CMD_BIDDER:
+        return F_COMMON | F_OID | F_BIDDER | F_WATCH | F_UNTIL;
+    case BO_CMD_BL_ADD:
+    case BO_CMD_BL_REPLACE:
+    case BO_CMD_BL_REMOVE:
+        return F_COMMON | F_BL | F_REASON;
+    case BO_CMD_BL_LIST:
+    case BO_CMD_LIST:
+        return F_COMMON;
+    default:
+        return 0;
+    }
+}
+
+static int usage_err(bo_buf *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_err(bo_buf *msg, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    bo_buf_reset(msg);
+    bo_buf_append_str(msg, line);
+    return BO_EXIT_USAGE;
+}
+
+/* Find the command from the leading words; *used = words consumed. */
+static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, int *rc)
+{
+    *rc = BO_EXIT_OK;
+    const char *w0 = argc > 1 ? argv[1] : NULL, *w1 = argc > 2 ? argv[2] : NULL;
+    const char *w2 = argc > 3 ? argv[3] : NULL;
+    *used = 1;
+    if (!w0 || strcmp(w0, "--help") == 0 || strcmp(w0, "-h") == 0 || strcmp(w0, "help") == 0)
+        return BO_CMD_HELP;
+    *used = 2;
+    if (strcmp(w0, "version") == 0 || strcmp(w0, "--version") == 0)
+        return BO_CMD_VERSION;
+    if (strcmp(w0, "bidder") == 0)
+        return BO_CMD_BIDDER;
+    if (strcmp(w0, "site") == 0)
+        return BO_CMD_SITE;
+    if (strcmp(w0, "observe") == 0)
+        return BO_CMD_OBSERVE;
+    if (strcmp(w0, "list") == 0)
+        return BO_CMD_LIST;
+    if (strcmp(w0, "pki") == 0) {
+        if (w1 && strcmp(w1, "init") == 0) {
+            *used = 3;
+            return BO_CMD_PKI_INIT;
+        }
+        if (w1 && (strcmp(w1, "--help") == 0 || strcmp(w1, "-h") == 0))
+            return BO_CMD_PKI_INIT;
+        *rc = usage_err(msg, "pki: expected 'init DIR', got '%s'", w1 ? w1 : "nothing");
+        return BO_CMD_NONE;
+    }
+    if (strcmp(w0, "host") == 0) {
+        static const struct {
+            const char *w;
+            bo_cli_cmd c;
+        } sub[] = {{"create", BO_CMD_HOST_CREATE}, {"watch", BO_CMD_HOST_WATCH},
+                   {"pause", BO_CMD_HOST_PAUSE},   {"resume", BO_CMD_HOST_RESUME},
+                   {"fail", BO_CMD_HOST_FAIL}};
+        for (size_t i = 0; w1 && i < sizeof(sub) / sizeof(sub[0]); i++)
+            if (strcmp(w1, sub[i].w) == 0) {
+                *used = 3;
+                return sub[i].c;
+            }
+        if (w1 && (strcmp(w1, "--help") == 0 || strcmp(w1, "-h") == 0))
+            return BO_CMD_HELP;
+        *rc = usage_err(msg, "host: expected create, watch, pause, resume or fail, got '%s'",
+                        w1 ? w1 : "nothing");
+        return BO_CMD_NONE;
+    }
+    if (strcmp(w0, "operator") == 0) {
+        if (!w1 || strcmp(w1, "blacklist") != 0) {
+            if (w1 && (strcmp(w1, "--help") == 0 || strcmp(w1, "-h") == 0))
+                return BO_CMD_BL_LIST; /* the blacklist usage is the operator's */
+            *rc = usage_err(msg, "operator: expected 'blacklist', got '%s'",
+                            w1 ? w1 : "nothing");
+            return BO_CMD_NONE;
+        }
+        static const struct {
+            const char *w;
+            bo_cli_cmd c;
+        } sub[] = {{"add", BO_CMD_BL_ADD},
+                   {"remove", BO_CMD_BL_REMOVE},
+                   {"replace", BO_CMD_BL_REPLACE},
+                   {"list", BO_CMD_BL_LIST}};
+        for (size_t i = 0; w2 && i < sizeof(sub) / sizeof(sub[0]); i++)
+            if (strcmp(w2, sub[i].w) == 0) {
+                *used = 4;
+                return sub[i].c;
+            }
+        if (w2 && (strcmp(w2, "--help") == 0 || strcmp(w2, "-h") == 0)) {
+            *used = 3;
+            return BO_CMD_BL_LIST;
+        }
+        *rc = usage_err(msg, "operator blacklist: expected add, remove, replace or list, got '%s'",
+                        w2 ? w2 : "nothing");
+        return BO_CMD_NONE;
+    }
+    *rc = usage_err(msg, "unknown command '%s' (bidopen --help lists them)", w0);
+    return BO_CMD_NONE;
+}
+
+int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
+{
+    memset(o, 0, sizeof(*o));
+    o->retries = -1;
+    int rc, i;
+    o->cmd = find_cmd(argc, argv, &i, msg, &rc);
+    if (rc)
+        return rc;
+    if (o->cmd == BO_CMD_HELP) {
+        o->help = true;
+        return BO_EXIT_OK;
+    }
+    unsigned fl = cmd_flags(o->cmd);
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = true;
+            return BO_EXIT_OK;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            if (o->cmd == BO_CMD_PKI_INIT && !o->dir) {
+                o->dir = a;
+                continue;
+            }
+            return usage_err(msg, "unexpected argument '%s'", a);
+        }
+        /* --name=value or --name value */
+        char name[32];
+        const char *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+        if (nl >= sizeof(name))
+            return usage_err(msg, "unknown option '%s'", a);
+        memcpy(name, a, nl);
+        name[nl] = 0;
+        const char *val = eq ? eq + 1 : NULL;
+
+        static const struct {
+            const char *name;
+            unsigned need; /* F_* */
+            bool flag;
+        } opts[] = {
+            {"--server", F_COMMON, false}, {"--ca", F_COMMON, false},
+            {"--cert", F_COMMON, false},   {"--key", F_COMMON, false},
+            {"--pass", F_COMMON, false},   {"--p12", F_COMMON, false},
+            {"--enc-cert", F_COMMON, false}, {"--role", F_COMMON, false},
+            {"--json", F_COMMON, true},    {"--quiet", F_COMMON, true},
+            {"--timeout", F_COMMON, false}, {"--retries", F_COMMON, false},
+            {"--oid", F_OID, false},       {"--tender", F_TENDER, false},
+            {"--watch", F_WATCH, true},    {"--reason", F_REASON, false},
+            {"--register", F_BIDDER, true}, {"--signin", F_BIDDER, true},
+            {"--until", F_UNTIL, false},   {"--file", F_BL, false},
+            {"--uscc", F_BL, false},       {"--name", F_BL, false},
+            {"--source", F_BL, false},
+        };
+        size_t k = 0;
+        while (k < sizeof(opts) / sizeof(opts[0]) && strcmp(opts[k].name, name) != 0)
+            k++;
+        if (k == sizeof(opts) / sizeof(opts[0]))
+            return usage_err(msg, "unknown option '%s'", name);
+        if (!(fl & opts[k].need)) {
+            bo_buf_reset(msg);
+            bo_buf_appendf(msg, "option %s does not apply to '%s'", name,
+                           bo_cli_cmd_name(o->cmd));
+            return BO_EXIT_USAGE;
+        }
+        if (opts[k].flag) {
+            if (val)
+                return usage_err(msg, "option %s takes no value", name);
+        } else if (!val) {
+            if (i + 1 >= argc)
+                return usage_err(msg, "option %s needs a value", name);
+            val = argv[++i];
+        }
+        if (strcmp(name, "--server") == 0) {
+            if (o->n_servers == BO_CLI_MAX_SERVERS)
+                return usage_err(msg, "at most 16 --server options");
+            if (strncmp(val, "wss://", 6) != 0 && strncmp(val, "ws://", 5) != 0)
+                return usage_err(msg, "--server wants wss://host:port/ws, not '%s'", val);
+            o->servers[o->n_servers++] = val;
+        } else if (strcmp(name, "--ca") == 0) {
+            o->ca = val;
+        } else if (strcmp(name, "--cert") == 0) {
+            o->cert = val;
+        } else if (strcmp(name, "--key") == 0) {
+            o->key = val;
+        } else if (strcmp(name, "--pass") == 0) {
+            o->pass = val;
+        } else if (strcmp(name, "--p12") == 0) {
+            o->p12 = val;
+        } else if (strcmp(name, "--enc-cert") == 0) {
+            o->enc_cert = val;
+        } else if (strcmp(name, "--role") == 0) {
+            static const char *const roles[] = {"operator", "host", "supervisor",
+                                                "bidder",   "site", "observer"};
+            bool ok = false;
+            for (size_t r = 0; r < 6; r++)
+                ok |= strcmp(val, roles[r]) == 0;
+            if (!ok)
+                return usage_err(msg, "--role: unknown role '%s'", val);
+            o->role = val;
+        } else if (strcmp(name, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(name, "--quiet") == 0) {
+            o->quiet = true;
+        } else if (strcmp(name, "--timeout") == 0) {
+            char *end;
+            double t = strtod(val, &end);
+            if (end == val || *end || !(t > 0) || t > 31536000)
+                return usage_err(msg, "--timeout wants a number of seconds, not '%s'", val);
+            o->timeout_s = t;
+        } else if (strcmp(name, "--retries") == 0) {
+            char *end;
+            long n = strtol(val, &end, 10);
+            if (end == val || *end || n < 0 || n > 1000000)
+                return usage_err(msg, "--retries wants a number >= 0, not '%s'", val);
+            o->retries = (int)n;
+        } else if (strcmp(name, "--oid") == 0) {
+            o->oid = val;
+        } else if (strcmp(name, "--tender") == 0) {
+            o->tender = val;
+        } else if (strcmp(name, "--watch") == 0) {
+            o->watch = true;
+        } else if (strcmp(name, "--reason") == 0) {
+            if (!*val)
+                return usage_err(msg, "--reason must not be empty");
+            o->reason = val;
+        } else if (strcmp(name, "--register") == 0) {
+            o->do_register = true;
+        } else if (strcmp(name, "--signin") == 0) {
+            o->do_signin = true;
+        } else if (strcmp(name, "--until") == 0) {
+            if (!bo_cli_phase_known(val))
+                return usage_err(msg, "--until: unknown phase '%s'", val);
+            o->until = val;
+        } else if (strcmp(name, "--file") == 0) {
+            o->file = val;
+        } else if (strcmp(name, "--uscc") == 0) {
+            if (o->n_usccs == BO_CLI_MAX_USCCS)
+                return usage_err(msg, "too many --uscc options (use --file)");
+            o->usccs[o->n_usccs++] = val;
+        } else if (strcmp(name, "--name") == 0) {
+            o->name = val;
+        } else if (strcmp(name, "--source") == 0) {
+            o->source = val;
+        }
+    }
+
+    /* what each command requires */
+    switch (o->cmd) {
+    case BO_CMD_PKI_INIT:
+        if (!o->dir)
+            return usage_err(msg, "pki init: give the directory to write");
+        return BO_EXIT_OK;
+    case BO_CMD_VERSION:
+        return BO_EXIT_OK;
+    case BO_CMD_HOST_CREATE:
+        if (!o->tender)
+            return usage_err(msg, "host create: --tender FILE.json is required");
+        break;
+    case BO_CMD_HOST_PAUSE:
+    case BO_CMD_HOST_FAIL:
+        if (!o->reason)
+            return usage_err(msg, "%s: --reason is required", bo_cli_cmd_name(o->cmd));
+        /* fallthrough */
+    case BO_CMD_HOST_WATCH:
+    case BO_CMD_HOST_RESUME:
+    case BO_CMD_BIDDER:
+    case BO_CMD_SITE:
+    case BO_CMD_OBSERVE:
+        if (!o->oid)
+            return usage_err(msg, "%s: --oid is required", bo_cli_cmd_name(o->cmd));
+        break;
+    case BO_CMD_BL_ADD:
+    case BO_CMD_BL_REPLACE:
+        if (o->file && (o->n_usccs || o->name || o->reason || o->source))
+            return usage_err(msg, "give either --file or --uscc/--name/--reason");
+        if (!o->file && (o->n_usccs != 1 || !o->name || !o->reason))
+            return usage_err(msg, "give --file FILE.json, or one --uscc with --name and "
+                                  "--reason");
+        break;
+    case BO_CMD_BL_REMOVE:
+        if (!o->file == !o->n_usccs || o->name || o->reason || o->source)
+            return usage_err(msg, "give either --file FILE.json or --uscc (repeatable)");
+        break;
+    default:
+        break;
+    }
+    if (o->n_servers == 0)
+        return usage_err(msg, "%s: --server wss://host:port/ws is required",
+                         bo_cli_cmd_name(o->cmd));
+    if (o->p12 && (o->cert || o->key))
+        return usage_err(msg, "give either --p12 or --cert/--key, not both");
+    if (o->key && !o->cert)
+        return usage_err(msg, "--key needs --cert (the signing chain)");
+    bool observer = o->cmd == BO_CMD_OBSERVE || (o->role && strcmp(o->role, "observer") == 0);
+    bool needs_cert = !observer && o->cmd != BO_CMD_LIST;
+    if (needs_cert && !o->cert && !o->p12)
+        return usage_err(msg, "%s: a certificate is required (--cert and --key, or --p12)",
+                         bo_cli_cmd_name(o->cmd));
+    if (o->do_register && !o->enc_cert && !o->p12)
+        return usage_err(msg, "bidder --register needs --enc-cert");
+    if (o->do_register && !o->enc_cert)
+        return usage_err(msg, "bidder --register needs --enc-cert");
+    return BO_EXIT_OK;
+}

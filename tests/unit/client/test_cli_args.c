@@ -1,0 +1,210 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "bo_cli.h"
+
+#define S "--server", "wss://localhost:8443/ws"
+#define C "--cert", "c.pem", "--key", "k.pem"
+
+static int parse_v(bo_cli_opts *o, bo_buf *msg, const char *const *argv)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    bo_buf_reset(msg);
+    return bo_cli_parse(argc, (char *const *)argv, o, msg);
+}
+
+#define PARSE(o, msg, ...) parse_v(o, msg, (const char *const[]){"bidopen", __VA_ARGS__, NULL})
+
+static void help_everywhere(void **state)
+{
+    bo_buf msg;
+    bo_buf_init(&msg, 4096);
+    bo_cli_opts o;
+    const char *const helps[][5] = {
+        {"--help"},
+        {"help"},
+        {"pki", "init", "--help"},
+        {"pki", "--help"},
+        {"host", "--help"},
+        {"host", "create", "--help"},
+        {"host", "watch", "--help"},
+        {"host", "pause", "--help"},
+        {"host", "resume", "-h"},
+        {"host", "fail", "--help"},
+        {"bidder", "--help"},
+        {"site", "--help"},
+        {"observe", "--help"},
+        {"operator", "--help"},
+        {"operator", "blacklist", "--help"},
+        {"operator", "blacklist", "add", "--help"},
+        {"operator", "blacklist", "remove", "--help"},
+        {"operator", "blacklist", "replace", "--help"},
+        {"operator", "blacklist", "list", "--help"},
+        {"list", "--help"},
+        {"version", "--help"},
+    };
+    for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+        const char *argv[7] = {"bidopen"};
+        int n = 1;
+        for (int j = 0; j < 5 && helps[i][j]; j++)
+            argv[n++] = helps[i][j];
+        argv[n] = NULL;
+        if (parse_v(&o, &msg, argv) != BO_EXIT_OK || !o.help)
+            fail_msg("%s %s: not a help request (%s)", helps[i][0], helps[i][1] ? helps[i][1] : "",
+                     msg.data ? (char *)msg.data : "");
+        assert_non_null(strstr(bo_cli_usage(o.cmd), "usage: bidopen"));
+    }
+    /* no arguments: the overview */
+    assert_int_equal(parse_v(&o, &msg, (const char *const[]){"bidopen", NULL}), BO_EXIT_OK);
+    assert_true(o.help);
+    assert_non_null(strstr(bo_cli_usage(o.cmd), "Exit codes"));
+    /* --help after other options still wins, even with errors before it are absent */
+    assert_int_equal(PARSE(&o, &msg, "bidder", "--oid", "x", "--help"), BO_EXIT_OK);
+    assert_true(o.help);
+    assert_int_equal(o.cmd, BO_CMD_BIDDER);
+    bo_buf_cleanup(&msg);
+}
+
+static void good_command_lines(void **state)
+{
+    bo_buf msg;
+    bo_buf_init(&msg, 4096);
+    bo_cli_opts o;
+    assert_int_equal(PARSE(&o, &msg, "bidder", "--oid", "T1", S, "--server=wss://b:9/ws", C,
+                           "--enc-cert", "e.pem", "--register", "--signin", "--until",
+                           "awaiting_open", "--timeout", "90", "--json"),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_BIDDER);
+    assert_false(o.help);
+    assert_string_equal(o.oid, "T1");
+    assert_int_equal(o.n_servers, 2);
+    assert_string_equal(o.servers[1], "wss://b:9/ws");
+    assert_true(o.do_register && o.do_signin && o.json);
+    assert_string_equal(o.until, "awaiting_open");
+    assert_true(o.timeout_s == 90.0);
+    assert_int_equal(o.retries, -1);
+
+    assert_int_equal(PARSE(&o, &msg, "host", "create", "--tender", "t.json", "--watch", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_CREATE);
+    assert_true(o.watch);
+
+    assert_int_equal(PARSE(&o, &msg, "host", "pause", "--oid", "T1", "--reason", "断网", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_PAUSE);
+    assert_string_equal(o.reason, "断网");
+
+    assert_int_equal(PARSE(&o, &msg, "observe", "--oid", "T1", S, "--quiet", "--retries", "0"),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_OBSERVE);
+    assert_int_equal(o.retries, 0);
+
+    assert_int_equal(PARSE(&o, &msg, "site", "--oid", "T1", S, "--p12", "s.p12", "--pass", "x"),
+                     BO_EXIT_OK);
+    assert_int_equal(PARSE(&o, &msg, "operator", "blacklist", "remove", "--uscc", "A", "--uscc",
+                           "B", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_BL_REMOVE);
+    assert_int_equal(o.n_usccs, 2);
+    assert_int_equal(PARSE(&o, &msg, "operator", "blacklist", "add", "--uscc", "A", "--name",
+                           "N", "--reason", "R", "--source", "court", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(PARSE(&o, &msg, "operator", "blacklist", "replace", "--file", "bl.json", S,
+                           C),
+                     BO_EXIT_OK);
+    assert_int_equal(PARSE(&o, &msg, "list", S), BO_EXIT_OK); /* no certificate needed */
+    assert_int_equal(PARSE(&o, &msg, "pki", "init", "/tmp/x"), BO_EXIT_OK);
+    assert_string_equal(o.dir, "/tmp/x");
+    assert_int_equal(PARSE(&o, &msg, "version"), BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_VERSION);
+    bo_buf_cleanup(&msg);
+}
+
+typedef struct bad {
+    const char *argv[16];
+    const char *says;
+} bad;
+
+static void bad_command_lines(void **state)
+{
+    static const bad cases[] = {
+        {{"frobnicate"}, "unknown command"},
+        {{"host"}, "host: expected"},
+        {{"host", "explode"}, "host: expected"},
+        {{"pki"}, "pki: expected"},
+        {{"pki", "init"}, "give the directory"},
+        {{"operator"}, "expected 'blacklist'"},
+        {{"operator", "blacklist", "burn"}, "expected add"},
+        {{"bidder", S, C}, "--oid is required"},
+        {{"bidder", "--oid", "T", C}, "--server"},
+        {{"bidder", "--oid", "T", S}, "a certificate is required"},
+        {{"bidder", "--oid", "T", S, C, "--register"}, "--register needs --enc-cert"},
+        {{"bidder", "--oid", "T", S, C, "--until", "soon"}, "unknown phase"},
+        {{"bidder", "--oid", "T", S, C, "--bogus"}, "unknown option"},
+        {{"bidder", "--oid", "T", S, C, "--tender", "t.json"}, "does not apply"},
+        {{"bidder", "--oid"}, "needs a value"},
+        {{"bidder", "--oid", "T", S, C, "--json=yes"}, "takes no value"},
+        {{"bidder", "--oid", "T", S, C, "stray"}, "unexpected argument"},
+        {{"bidder", "--oid", "T", "--server", "http://x", C}, "--server wants wss://"},
+        {{"bidder", "--oid", "T", S, C, "--timeout", "0"}, "--timeout wants"},
+        {{"bidder", "--oid", "T", S, C, "--timeout", "soon"}, "--timeout wants"},
+        {{"bidder", "--oid", "T", S, C, "--retries", "-1"}, "--retries wants"},
+        {{"bidder", "--oid", "T", S, C, "--role", "king"}, "unknown role"},
+        {{"bidder", "--oid", "T", S, "--p12", "a.p12", "--cert", "c.pem"}, "either --p12"},
+        {{"bidder", "--oid", "T", S, "--key", "k.pem"}, "--key needs --cert"},
+        {{"host", "create", S, C}, "--tender FILE.json is required"},
+        {{"host", "pause", "--oid", "T", S, C}, "--reason is required"},
+        {{"host", "fail", "--oid", "T", "--reason", "", S, C}, "--reason must not be empty"},
+        {{"host", "resume", "--reason", "x", "--oid", "T", S, C}, "does not apply"},
+        {{"site", S, C}, "--oid is required"},
+        {{"observe", "--oid", "T", S, "--watch"}, "does not apply"},
+        {{"operator", "blacklist", "add", S, C}, "give --file"},
+        {{"operator", "blacklist", "add", "--file", "f", "--uscc", "A", S, C}, "either --file"},
+        {{"operator", "blacklist", "add", "--uscc", "A", "--name", "N", S, C}, "give --file"},
+        {{"operator", "blacklist", "remove", S, C}, "either --file"},
+        {{"operator", "blacklist", "list", "--oid", "T", S, C}, "does not apply"},
+        {{"list", "--oid", "T", S}, "does not apply"},
+    };
+    bo_buf msg;
+    bo_buf_init(&msg, 4096);
+    bo_cli_opts o;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *argv[18] = {"bidopen"};
+        int n = 1;
+        for (int j = 0; cases[i].argv[j]; j++)
+            argv[n++] = cases[i].argv[j];
+        argv[n] = NULL;
+        int rc = parse_v(&o, &msg, argv);
+        const char *m = msg.data ? (const char *)msg.data : "";
+        if (rc != BO_EXIT_USAGE || !strstr(m, cases[i].says))
+            fail_msg("case %zu (%s ...): rc %d, message \"%s\", want \"%s\"", i,
+                     cases[i].argv[0], rc, m, cases[i].says);
+    }
+    bo_buf_cleanup(&msg);
+}
+
+static void names_and_phases(void **state)
+{
+    assert_string_equal(bo_cli_cmd_name(BO_CMD_BL_ADD), "operator blacklist add");
+    assert_string_equal(bo_cli_cmd_name((bo_cli_cmd)999), "?");
+    assert_true(bo_cli_phase_known("awaiting_open"));
+    assert_true(bo_cli_phase_known("failed"));
+    assert_false(bo_cli_phase_known("paused")); /* a flag, not a phase */
+    assert_false(bo_cli_phase_known(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(help_everywhere),
+        cmocka_unit_test(good_command_lines),
+        cmocka_unit_test(bad_command_lines),
+        cmocka_unit_test(names_and_phases),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
