@@ -200,6 +200,9 @@ static int handle_frame(bo_conn *c, bool binary)
             bo__conn_close(c, BO_CLOSE_MALFORMED, "E_MALFORMED");
         return 0;
     }
+    if (bo_log_enabled(BO_LOG_DEBUG))
+        bo_log(BO_LOG_DEBUG, "conn", NULL, c->id, BO_E_OK, "received %s (id %llu)",
+               bo_msg_type_name(m->type), (unsigned long long)m->id);
     bo__cmd_dispatch(c, m);
     bo_msg_free(m);
     return 0;

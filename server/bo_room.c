@@ -558,6 +558,8 @@ static void reply_pcmd_err(bo_room *r, bo_pcmd *p, bo_err err, const char *detai
                    detail && *detail ? detail : bo_strerror(err));
         return;
     }
+    bo_log(BO_LOG_INFO, "room", r->oid, p->conn_id, err, "refused %s: %s",
+           bo__cmd_type_name(p->type), detail && *detail ? detail : bo_strerror(err));
     if (!c)
         return;
     char msg[400];
@@ -566,8 +568,17 @@ static void reply_pcmd_err(bo_room *r, bo_pcmd *p, bo_err err, const char *detai
     bo__conn_reply_err(c, true, p->req_id, err, msg);
 }
 
+const char *bo__cmd_type_name(bo_cmd_type t)
+{
+    static const char *names[] = {"?", "create", "tick", "register", "signin", "pause", "resume",
+                                  "fail"};
+    return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}
+
 static void reply_pcmd_ok(bo_room *r, bo_pcmd *p, const bo_apply_info *info)
 {
+    bo_log(BO_LOG_DEBUG, "room", r->oid, p->conn_id, BO_E_OK, "%s done%s",
+           bo__cmd_type_name(p->type), info->already ? " (already)" : "");
     bo_conn *c = bo__conn_find(r->srv, p->conn_id);
     if (!c)
         return;

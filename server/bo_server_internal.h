@@ -265,6 +265,7 @@ int bo__room_write_next(bo_conn *c);
 bool bo__room_conn_behind(const bo_conn *c);
 void bo__room_presence_flush(bo_room *r);
 void bo__pcmd_free(bo_pcmd *p);
+const char *bo__cmd_type_name(bo_cmd_type t);
 /** A pcmd for a connection's command, with the actor copied. NULL on allocation failure. */
 bo_pcmd *bo__pcmd_from_conn(const bo_conn *c, bo_cmd_type type, uint64_t req_id);
 

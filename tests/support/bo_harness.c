@@ -138,7 +138,7 @@ static int spawn(bo_h_server *s, const char *pki, int port, const char *const *e
     argv[n++] = "--sign-cert";
     argv[n++] = bo_h_path(sign_cert, pki, "server/sign-cert.pem");
     argv[n++] = "--log-level";
-    argv[n++] = "info";
+    argv[n++] = getenv("BO_TEST_VERBOSE") ? "debug" : "info";
     for (int i = 0; extra && extra[i] && n < 62; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;

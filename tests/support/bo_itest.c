@@ -1,0 +1,159 @@
+#include "bo_itest.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bo/clock.h"
+#include "bo/tender_json.h"
+
+void bo_world_up(bo_world *w, const char *name, const char *const *extra_args)
+{
+    memset(w, 0, sizeof(*w));
+    bo_h_tmpdir(name, w->dir);
+    bo_h_pki(w->dir);
+    bo_h_path(w->pki, w->dir, "pki");
+    char srvdir[600];
+    bo_h_path(srvdir, w->dir, "srv");
+    if (bo_h_server_start(&w->srv, srvdir, w->pki, extra_args, 30000) != 0) {
+        fprintf(stderr, "itest: server did not start\n");
+        abort();
+    }
+    uv_loop_init(&w->loop);
+    char ca[600];
+    bo_client_ctx_opts o;
+    memset(&o, 0, sizeof(o));
+    o.ca_file = bo_h_path(ca, w->pki, "server/ca.pem");
+    bo_err err;
+    w->ctx = bo_client_ctx_new(&w->loop, &o, &err);
+    if (!w->ctx) {
+        fprintf(stderr, "itest: client context: %s\n", bo_strerror(err));
+        abort();
+    }
+    char idx[600];
+    w->index_json = bo_h_read_file(bo_h_path(idx, w->pki, "bidders/index.json"), NULL);
+}
+
+void bo_world_down(bo_world *w)
+{
+    bo_client_ctx_free(w->ctx);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&w->loop);
+    int st = bo_h_server_stop(&w->srv, SIGTERM, 20000);
+    if (st != 0) {
+        fprintf(stderr, "itest: server exit status %d\n", st);
+        bo_h_server_dump_log(&w->srv);
+    }
+    free(w->index_json);
+    bo_h_rmtree(w->dir);
+}
+
+tc *bo_world_staff(bo_world *w, const char *who, const char *role, const char *oid)
+{
+    char rel[200], cert[600], key[600];
+    snprintf(rel, sizeof(rel), "staff/%s-cert.pem", who);
+    bo_h_path(cert, w->pki, rel);
+    snprintf(rel, sizeof(rel), "staff/%s-key.pem", who);
+    bo_h_path(key, w->pki, rel);
+    return tc_new(w->ctx, who, w->srv.url, role, cert, key, NULL, oid);
+}
+
+const char *bo_world_bidder_field(bo_world *w, const char *name, const char *field,
+                                  char out[512])
+{
+    out[0] = 0;
+    json_t *root = json_loads(w->index_json, 0, NULL);
+    size_t i;
+    json_t *e;
+    json_array_foreach(root, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "name")), name) != 0)
+            continue;
+        json_t *v = json_object_get(e, field);
+        if (!v)
+            v = json_object_get(json_object_get(e, "files"), field);
+        if (json_is_string(v))
+            snprintf(out, 512, "%s", json_string_value(v));
+    }
+    json_decref(root);
+    return out;
+}
+
+tc *bo_world_bidder(bo_world *w, const char *name, bool with_enc, const char *oid)
+{
+    char rel[512], cert[600], key[600], enc[600];
+    bo_h_path(cert, w->pki, bo_world_bidder_field(w, name, "sign_cert", rel));
+    bo_h_path(key, w->pki, bo_world_bidder_field(w, name, "sign_key", rel));
+    bo_h_path(enc, w->pki, bo_world_bidder_field(w, name, "enc_cert", rel));
+    return tc_new(w->ctx, name, w->srv.url, "bidder", cert, key, with_enc ? enc : NULL, oid);
+}
+
+tc *bo_world_observer_at(bo_world *w, const char *name, const char *url, const char *oid)
+{
+    return tc_new(w->ctx, name, url, "observer", NULL, NULL, NULL, oid);
+}
+
+tc *bo_world_observer(bo_world *w, const char *name, const char *oid)
+{
+    return bo_world_observer_at(w, name, w->srv.url, oid);
+}
+
+bool bo_world_connect(bo_world *w, tc *t)
+{
+    return tc_wait_state(&w->loop, t, BO_CLIENT_JOINED, 20000); /* or READY without an oid */
+}
+
+bool bo_world_create(bo_world *w, tc *host, const char *oid, int64_t checkin_in_ms,
+                     int64_t deadline_in_ms, const char *extra_json, char oid_out[65])
+{
+    char json[4096];
+    char checkin[40], deadline[40];
+    bo_time_ms now = bo_clock_now_ms();
+    bo_time_format_rfc3339(now + checkin_in_ms, checkin, sizeof(checkin));
+    bo_time_format_rfc3339(now + deadline_in_ms, deadline, sizeof(deadline));
+    snprintf(json, sizeof(json),
+             "{\"oid\":\"%s\",\"title\":\"某市政道路改造工程施工\",\"lot\":\"第一标段\","
+             "\"checkin_at\":\"%s\",\"deadline\":\"%s\",\"min_bidders\":3%s%s}",
+             oid, checkin, deadline, extra_json && *extra_json ? "," : "",
+             extra_json ? extra_json : "");
+    bo_buf mp;
+    bo_buf_init(&mp, 1u << 20);
+    char detail[256];
+    if (bo_tender_json_to_mp(json, strlen(json), now, &mp, detail, sizeof(detail))) {
+        fprintf(stderr, "itest: tender: %s\n", detail);
+        bo_buf_cleanup(&mp);
+        return false;
+    }
+    tc_reply_reset(host);
+    bo_err err = bo_client_create(host->c, mp.data, mp.len, tc_on_reply, host);
+    bo_buf_cleanup(&mp);
+    if (err)
+        return false;
+    err = tc_wait_reply(&w->loop, host, 10000);
+    if (err) {
+        fprintf(stderr, "itest: create refused: %s %s\n", host->reply_code, host->reply_msg);
+        return false;
+    }
+    snprintf(oid_out, 65, "%s", oid);
+    return true;
+}
+
+bo_err bo_world_register(bo_world *w, tc *t)
+{
+    tc_reply_reset(t);
+    bo_err err = bo_client_register(t->c, NULL, tc_on_reply, t);
+    return err ? err : tc_wait_reply(&w->loop, t, 10000);
+}
+
+bo_err bo_world_signin(bo_world *w, tc *t)
+{
+    tc_reply_reset(t);
+    bo_err err = bo_client_signin(t->c, NULL, tc_on_reply, t);
+    return err ? err : tc_wait_reply(&w->loop, t, 10000);
+}
+
+void bo_world_run(bo_world *w, int ms)
+{
+    bo_h_run_for(&w->loop, ms);
+}

@@ -1,0 +1,57 @@
+/* Integration tests: one "world" per test program: a temp dir, the demo PKI, a real
+ * bidopen-server with its managed redis-server, a libuv loop and a client context.
+ * Helpers create openings and participants from the demo PKI's index. */
+#ifndef BO_ITEST_H
+#define BO_ITEST_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "bo_harness.h"
+#include "bo_tclient.h"
+
+typedef struct bo_world {
+    char dir[512];
+    char pki[600];
+    bo_h_server srv;
+    uv_loop_t loop;
+    bo_client_ctx *ctx;
+    char *index_json; /* bidders/index.json */
+} bo_world;
+
+/** Set up everything (aborts on failure). extra_args go to the server. */
+void bo_world_up(bo_world *w, const char *name, const char *const *extra_args);
+/** Stop the server, free the clients' context, remove the temp dir. */
+void bo_world_down(bo_world *w);
+
+/** A staff participant: who is "host", "host2", "supervisor", "operator", "site-1", ... */
+tc *bo_world_staff(bo_world *w, const char *who, const char *role, const char *oid);
+/** A bidder from index.json by name (e.g. "b1-rsa"); with_enc adds its encryption chain. */
+tc *bo_world_bidder(bo_world *w, const char *name, bool with_enc, const char *oid);
+/** An observer (no certificate). */
+tc *bo_world_observer(bo_world *w, const char *name, const char *oid);
+/** Same, against another server URL. */
+tc *bo_world_observer_at(bo_world *w, const char *name, const char *url, const char *oid);
+
+/** A bidder's field from index.json ("uscc", "org", "expect"...); "" if absent. */
+const char *bo_world_bidder_field(bo_world *w, const char *name, const char *field,
+                                  char out[512]);
+
+/** Create an opening as the given host (READY client, no oid) with checkin and deadline
+ * relative to now (ms); extra_json is spliced into the tender object (may be ""). Writes the
+ * oid and returns true on success. */
+bool bo_world_create(bo_world *w, tc *host, const char *oid, int64_t checkin_in_ms,
+                     int64_t deadline_in_ms, const char *extra_json, char oid_out[65]);
+
+/** Start a participant and run until it is JOINED (or READY without oid). */
+bool bo_world_connect(bo_world *w, tc *t);
+
+/** Send a request through a helper (register, signin, ...) and wait for its reply.
+ * Returns the reply's error. */
+bo_err bo_world_register(bo_world *w, tc *t);
+bo_err bo_world_signin(bo_world *w, tc *t);
+
+/** Run the loop for ms. */
+void bo_world_run(bo_world *w, int ms);
+
+#endif
