@@ -63,6 +63,12 @@ static const opt opts[] = {
     {"msg-burst", I(msg_burst, 1, 100000), "40", "message burst per connection", false},
     {"max-frame", I(max_frame, 4096, 16777216), "262144", "largest accepted frame in bytes",
      false},
+    {"max-lag", I(max_lag, 64, 1000000), "4096",
+     "a connection this many events behind is closed with 4000 and resumes", false},
+    {"max-lag-ms", I(max_lag_ms, 1000, 3600000), "30000",
+     "a connection behind without progress this long is closed with 4000", false},
+    {"sndbuf", I(sndbuf, 0, 67108864), "0",
+     "kernel send buffer per connection in bytes (SO_SNDBUF); 0 keeps the kernel's", false},
     {"web-root", S(web_root), "", "directory of the hall screen's built files (served at /)",
      false},
     {"check-config", F(check_config), "", "validate the configuration and trust store, then exit",
@@ -86,6 +92,8 @@ void bo_config_defaults(bo_config *c)
     c->msg_rate = 20;
     c->msg_burst = 40;
     c->max_frame = 262144;
+    c->max_lag = 4096;
+    c->max_lag_ms = 30000;
 }
 
 static const opt *find_opt(const char *name, size_t len)

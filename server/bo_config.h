@@ -37,6 +37,9 @@ typedef struct bo_config {
     int64_t msg_rate;
     int64_t msg_burst;
     int64_t max_frame;
+    int64_t max_lag;
+    int64_t max_lag_ms;
+    int64_t sndbuf;
     char web_root[512];
     bool check_config;
     bool help;

@@ -5,6 +5,7 @@
  * one lws_write happens per WRITEABLE; the connection re-arms while anything is pending. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "bo/clock.h"
 #include "bo/hash.h"
@@ -85,6 +86,10 @@ bo_conn *bo__conn_new(bo_srv *srv, struct lws *wsi)
         return NULL;
     }
     lws_get_peer_simple(wsi, c->peer, sizeof(c->peer));
+    if (srv->cfg.sndbuf > 0) {
+        int sz = (int)srv->cfg.sndbuf;
+        setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    }
     srv->m.conns_accepted++;
     send_hello(c);
     return c;
@@ -267,10 +272,11 @@ void bo__conn_housekeeping(bo_conn *c, int64_t now_mono)
         }
         return;
     }
-    if (c->room && bo__room_conn_behind(c) && now_mono - c->progress_mono > BO_LAG_MAX_MS) {
+    if (c->room && bo__room_conn_behind(c) && now_mono - c->progress_mono > c->srv->cfg.max_lag_ms) {
         c->srv->m.lagging_closed++;
         bo_log(BO_LOG_WARN, "conn", c->room->oid, c->id, BO_E_LAGGING,
-               "no progress for %d s while behind: closing for resume", BO_LAG_MAX_MS / 1000);
+               "no progress for %lld ms while behind: closing for resume",
+               (long long)c->srv->cfg.max_lag_ms);
         bo__conn_close(c, BO_CLOSE_LAGGING, "E_LAGGING");
         return;
     }

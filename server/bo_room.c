@@ -241,7 +241,7 @@ static void wake(bo_conn *c, int64_t now_mono)
     uint64_t pending = conn_pending(c);
     if (pending == 1)
         c->progress_mono = now_mono; /* just became behind */
-    if (pending > BO_LAG_MAX_EVENTS) {
+    if (pending > (uint64_t)c->srv->cfg.max_lag) {
         c->srv->m.lagging_closed++;
         bo_log(BO_LOG_WARN, "fanout", c->room->oid, c->id, BO_E_LAGGING,
                "%llu events behind: closing for resume", (unsigned long long)pending);

@@ -21,8 +21,6 @@
 
 #define BO_PROTOCOL_NAME "bidopen.v1"
 #define BO_REPLAY_CAP 1000          /* events replayed on join before a snapshot reload */
-#define BO_LAG_MAX_EVENTS 4096      /* behind by more: closed with 4000 (resume) */
-#define BO_LAG_MAX_MS 30000         /* behind without progress for longer: closed with 4000 */
 #define BO_CTRL_QUEUE_CAP (1u << 20) /* bytes of replies/pushes queued for one connection */
 #define BO_AUTH_DEADLINE_MS 10000
 #define BO_TIME_SKEW_MS (5 * 60 * 1000)
