@@ -25,6 +25,16 @@ static const char *const kind_names[BO_EV__COUNT] = {
     [BO_EV_PAUSED] = "paused",
     [BO_EV_RESUMED] = "resumed",
     [BO_EV_HEAD_SIGNED] = "head_signed",
+    [BO_EV_BID_SUBMITTED] = "bid_submitted",
+    [BO_EV_DECRYPTION_STARTED] = "decryption_started",
+    [BO_EV_DECRYPT_REQUEST] = "decrypt_request",
+    [BO_EV_DECRYPT_REFUSED] = "decrypt_refused",
+    [BO_EV_DECRYPT_DIAGNOSTIC] = "decrypt_diagnostic",
+    [BO_EV_BID_DECRYPTED] = "bid_decrypted",
+    [BO_EV_BID_FORM] = "bid_form",
+    [BO_EV_DECRYPTION_EXTENDED] = "decryption_extended",
+    [BO_EV_DECRYPTION_WINDOW_CLOSED] = "decryption_window_closed",
+    [BO_EV_BID_CLASSIFIED] = "bid_classified",
 };
 
 const char *bo_event_kind_name(bo_event_kind k)

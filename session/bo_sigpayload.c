@@ -46,3 +46,92 @@ bo_err bo_sigpayload_signin(bo_buf *out, const char *oid, const char *uscc,
         err = bo_mp_bin(out, nonce, 32);
     return err;
 }
+
+static bo_err put_str(bo_buf *out, const char *s)
+{
+    return bo_mp_str(out, s, strlen(s));
+}
+
+bo_err bo_sigpayload_receipt(bo_buf *out, const char *oid, const char *uscc,
+                             const uint8_t hash[32], uint64_t size, const uint8_t commit[32],
+                             int64_t ts)
+{
+    bo_err err = bo_mp_array_header(out, 6);
+    if (!err)
+        err = put_str(out, oid);
+    if (!err)
+        err = put_str(out, uscc);
+    if (!err)
+        err = bo_mp_bin(out, hash, 32);
+    if (!err)
+        err = bo_mp_u64(out, size);
+    if (!err)
+        err = bo_mp_bin(out, commit, 32);
+    if (!err)
+        err = bo_mp_i64(out, ts);
+    return err;
+}
+
+bo_err bo_sigpayload_decrypt_request(bo_buf *out, const char *oid, const char *uscc,
+                                     const char *req, const uint8_t bid[32],
+                                     const uint8_t ri_hash[32], const uint8_t server_pub[32],
+                                     int64_t ends_at)
+{
+    bo_err err = bo_mp_array_header(out, 7);
+    if (!err)
+        err = put_str(out, oid);
+    if (!err)
+        err = put_str(out, uscc);
+    if (!err)
+        err = put_str(out, req);
+    if (!err)
+        err = bo_mp_bin(out, bid, 32);
+    if (!err)
+        err = bo_mp_bin(out, ri_hash, 32);
+    if (!err)
+        err = bo_mp_bin(out, server_pub, 32);
+    if (!err)
+        err = bo_mp_i64(out, ends_at);
+    return err;
+}
+
+bo_err bo_sigpayload_decrypt_response(bo_buf *out, const char *oid, const char *uscc,
+                                      const char *req, const uint8_t bid[32],
+                                      const uint8_t client_pub[32], const uint8_t *wrapped,
+                                      size_t wrapped_len)
+{
+    bo_err err = bo_mp_array_header(out, 6);
+    if (!err)
+        err = put_str(out, oid);
+    if (!err)
+        err = put_str(out, uscc);
+    if (!err)
+        err = put_str(out, req);
+    if (!err)
+        err = bo_mp_bin(out, bid, 32);
+    if (!err)
+        err = bo_mp_bin(out, client_pub, 32);
+    if (!err)
+        err = bo_mp_bin(out, wrapped, wrapped_len);
+    return err;
+}
+
+bo_err bo_sigpayload_decrypt_diag(bo_buf *out, const char *oid, const char *uscc,
+                                  const char *req, const char *stage, const char *error,
+                                  const uint8_t cert_fpr[32])
+{
+    bo_err err = bo_mp_array_header(out, 6);
+    if (!err)
+        err = put_str(out, oid);
+    if (!err)
+        err = put_str(out, uscc);
+    if (!err)
+        err = put_str(out, req);
+    if (!err)
+        err = put_str(out, stage);
+    if (!err)
+        err = put_str(out, error);
+    if (!err)
+        err = bo_mp_bin(out, cert_fpr, 32);
+    return err;
+}

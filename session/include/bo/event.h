@@ -28,6 +28,17 @@ typedef enum bo_event_kind {
     BO_EV_PAUSED,
     BO_EV_RESUMED,
     BO_EV_HEAD_SIGNED,
+    /* sealed bids and remote decryption (docs/protocol.md §10) */
+    BO_EV_BID_SUBMITTED,
+    BO_EV_DECRYPTION_STARTED,
+    BO_EV_DECRYPT_REQUEST,
+    BO_EV_DECRYPT_REFUSED,
+    BO_EV_DECRYPT_DIAGNOSTIC,
+    BO_EV_BID_DECRYPTED,
+    BO_EV_BID_FORM,
+    BO_EV_DECRYPTION_EXTENDED,
+    BO_EV_DECRYPTION_WINDOW_CLOSED,
+    BO_EV_BID_CLASSIFIED,
     BO_EV__COUNT
 } bo_event_kind;
 

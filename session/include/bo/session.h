@@ -78,7 +78,34 @@ typedef enum bo_cmd_type {
     BO_CMD_PAUSE,
     BO_CMD_RESUME,
     BO_CMD_FAIL,
+    /* sealed bids and remote decryption (docs/protocol.md §10) */
+    BO_CMD_SUBMIT,          /* bidder: a stored, checked envelope (server did the checks) */
+    BO_CMD_DECRYPT_START,   /* host */
+    BO_CMD_DECRYPT_REFUSED, /* system: a bidder's decrypt_response was refused (code) */
+    BO_CMD_DECRYPT_DIAG,    /* bidder: decrypt_failed with its diagnostics */
+    BO_CMD_BID_DECRYPTED,   /* system: the server opened a bid; form extracted */
+    BO_CMD_DECRYPT_EXTEND,  /* host, once */
+    BO_CMD_CLASSIFY,        /* host: 撤销 (revoked) or 撤回 (withdrawn) after the window */
 } bo_cmd_type;
+
+/* A decryption request the server prepared for one bidder (fresh X25519 key, signed):
+ * apply turns each into a decrypt_request event in that bidder's stream. */
+typedef struct bo_decrypt_req {
+    char uscc[19];
+    char req[33];          /* request id: 32 hex characters */
+    uint8_t server_pub[32];
+    bo_bytes sig;          /* server signature, ctx "decrypt_request" */
+} bo_decrypt_req;
+
+/* What the server knows about a stored envelope (BO_CMD_SUBMIT). */
+typedef struct bo_bid_info {
+    uint8_t hash[32];     /* SHA-256 of the envelope file */
+    uint64_t size;
+    uint8_t commit[32];   /* key commitment the bidder sent */
+    const char *cipher;   /* "aes-256-gcm" or "aes-256-cbc" */
+    bo_bytes ri;          /* DER of the RecipientInfo for the registered encryption cert */
+    bo_bytes receipt_sig; /* server signature over the receipt (ctx "receipt"), ts = now */
+} bo_bid_info;
 
 typedef struct bo_cmd {
     bo_cmd_type type;
@@ -95,6 +122,22 @@ typedef struct bo_cmd {
     bool blacklisted;
     const char *bl_reason; /* when blacklisted */
     const char *bl_source;
+    /* submit */
+    const bo_bid_info *bid;
+    /* decrypt_start, signin while decrypting: requests for the bidders that get one now
+     * (bo_session_decrypt_due tells which); others are ignored */
+    const bo_decrypt_req *reqs;
+    size_t n_reqs;
+    uint32_t window_s; /* decrypt_start: 0 = the tender's; decrypt_extend: seconds */
+    /* decrypt_refused, decrypt_diag, bid_decrypted, classify: the bidder concerned (system
+     * commands; for decrypt_diag the actor's USCC is used) */
+    const char *uscc;
+    const char *req;  /* decrypt_refused, decrypt_diag */
+    bo_err code;      /* decrypt_refused */
+    const char *stage, *error; /* decrypt_diag */
+    uint8_t cert_fpr[32];      /* decrypt_diag */
+    bo_bytes form;    /* bid_decrypted: canonical msgpack map of the opening form */
+    const char *outcome; /* classify: "revoked" or "withdrawn" */
 } bo_cmd;
 
 /* What apply tells the caller besides the events. */
@@ -168,6 +211,44 @@ bool bo_session_revealed(const bo_session *s);
 /** The next time at which a TICK would change something, or 0 if none (paused, closed,
  * failed, or no timer in this phase). */
 bo_time_ms bo_session_next_timer(const bo_session *s);
+
+/* ---- sealed bids ---- */
+
+/* One bidder's bid as the state knows it. Pointers are valid until the next fold. */
+typedef struct bo_bid_view {
+    char uscc[19];
+    char org[256];
+    uint8_t hash[32];
+    uint64_t size;
+    uint8_t commit[32];
+    char cipher[16];
+    bo_bytes ri;
+    uint8_t sign_fpr[32]; /* the registered signing certificate (package signature) */
+    bo_bytes sign_chain;  /* its DER (leaf) */
+    bool signed_in;
+    bool decrypted;
+    bool classified;
+    char req[33];           /* the current decryption request, "" if none */
+    uint8_t server_pub[32]; /* of that request */
+} bo_bid_view;
+
+/** The current bid of a bidder; false if it has none. */
+bool bo_session_bid(const bo_session *s, const char *uscc, bo_bid_view *out);
+
+/** The bidder whose current request has this id; false if none (unknown, or superseded). */
+bool bo_session_find_request(const bo_session *s, const char *req, bo_bid_view *out);
+
+/** The bidders that need a decryption request if the given command were applied now:
+ * for decrypt_start every signed-in bidder with a bid; for a signin during decrypting that
+ * bidder if it has a bid and none pending. Fills up to max USCCs, returns how many. */
+size_t bo_session_decrypt_due(const bo_session *s, bo_cmd_type type, const char *uscc,
+                              char (*out)[19], size_t max);
+
+/** Decryption progress: bids to open, decrypted, classified; the window's end (0 if none). */
+void bo_session_decrypt_progress(const bo_session *s, unsigned *bids, unsigned *decrypted,
+                                 unsigned *classified, bo_time_ms *ends_at);
+
+/* The payloads of the signatures above are built by bo/sigpayload.h. */
 
 /* ---- views, streams and snapshots ---- */
 

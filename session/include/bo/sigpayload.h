@@ -14,6 +14,10 @@
 #define BO_CTX_REGISTER "register"
 #define BO_CTX_SIGNIN "signin"
 #define BO_CTX_HEAD "head"
+#define BO_CTX_RECEIPT "receipt"
+#define BO_CTX_DECRYPT_REQUEST "decrypt_request"
+#define BO_CTX_DECRYPT_RESPONSE "decrypt_response"
+#define BO_CTX_DECRYPT_DIAG "decrypt_diag"
 
 /** [nonce(bin 32), role(str), time(int)] */
 bo_err bo_sigpayload_auth(bo_buf *out, const uint8_t nonce[32], const char *role, int64_t time);
@@ -26,5 +30,28 @@ bo_err bo_sigpayload_register(bo_buf *out, const char *oid, const char *uscc,
 /** [oid, uscc, nonce(bin 32)] */
 bo_err bo_sigpayload_signin(bo_buf *out, const char *oid, const char *uscc,
                             const uint8_t nonce[32]);
+
+/** Receipt (server): [oid, uscc, hash(bin 32), size, commit(bin 32), ts] */
+bo_err bo_sigpayload_receipt(bo_buf *out, const char *oid, const char *uscc,
+                             const uint8_t hash[32], uint64_t size, const uint8_t commit[32],
+                             int64_t ts);
+
+/** Decryption request (server): [oid, uscc, req, bid(bin 32), ri_hash(bin 32),
+ * server_pub(bin 32), ends_at] */
+bo_err bo_sigpayload_decrypt_request(bo_buf *out, const char *oid, const char *uscc,
+                                     const char *req, const uint8_t bid[32],
+                                     const uint8_t ri_hash[32], const uint8_t server_pub[32],
+                                     int64_t ends_at);
+
+/** Decryption response (bidder): [oid, uscc, req, bid(bin 32), client_pub(bin 32), wrapped] */
+bo_err bo_sigpayload_decrypt_response(bo_buf *out, const char *oid, const char *uscc,
+                                      const char *req, const uint8_t bid[32],
+                                      const uint8_t client_pub[32], const uint8_t *wrapped,
+                                      size_t wrapped_len);
+
+/** Decryption diagnostics (bidder): [oid, uscc, req, stage, error, cert_fpr(bin 32)] */
+bo_err bo_sigpayload_decrypt_diag(bo_buf *out, const char *oid, const char *uscc,
+                                  const char *req, const char *stage, const char *error,
+                                  const uint8_t cert_fpr[32]);
 
 #endif
