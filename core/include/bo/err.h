@@ -72,7 +72,28 @@
                                                                                                    \
     XX(STORE_UNAVAILABLE, 500, "store", "store unavailable; nothing was changed, retry shortly")   \
     XX(STORE, 501, "store", "the store refused the operation")                                     \
-    XX(LAGGING, 502, "store", "connection fell too far behind; reconnect and resume")
+    XX(LAGGING, 502, "store", "connection fell too far behind; reconnect and resume")              \
+                                                                                                   \
+    XX(ENVELOPE_MALFORMED, 600, "sealed", "the sealed bid is not a CMS envelope bidopen accepts")  \
+    XX(ENVELOPE_TRUNCATED, 601, "sealed", "the sealed bid is truncated")                           \
+    XX(ENVELOPE_CIPHER, 602, "sealed", "the sealed bid uses an algorithm bidopen does not accept") \
+    XX(RECIPIENT_MISMATCH, 603, "sealed",                                                          \
+       "the bid is not sealed to the bidder's registered encryption certificate")                  \
+    XX(TAG_MISMATCH, 604, "sealed",                                                                \
+       "the bid does not decrypt: tag or padding check failed (wrong key or damaged bid)")         \
+    XX(CEK_INVALID, 605, "sealed", "the content-encryption key has the wrong length")              \
+    XX(COMMITMENT_MISMATCH, 606, "sealed",                                                         \
+       "the content-encryption key does not match the bid's key commitment")                       \
+    XX(PACKAGE_SIGNATURE, 607, "sealed",                                                           \
+       "the bid package's signature does not verify with the bidder's signing certificate")        \
+    XX(PACKAGE_MALFORMED, 608, "sealed", "the bid package inside the envelope is malformed")       \
+    XX(PACKAGE_DIGEST, 609, "sealed", "a document in the bid package does not match its digest")   \
+    XX(UNWRAP_FAILED, 610, "sealed", "cannot recover the bid's key with this private key")         \
+    XX(NOT_MY_ENVELOPE, 611, "sealed",                                                             \
+       "this client did not submit that envelope; it refuses to unwrap it")                        \
+    XX(TOO_EARLY, 612, "sealed", "the opening has not started; the client refuses to unwrap yet")  \
+    XX(HANDOFF_FAILED, 613, "sealed",                                                              \
+       "the key handoff does not authenticate (other opening, bid, recipient or key)")
 
 typedef enum bo_err {
 #define BO__ERR_ENUM(name, num, group, msg) BO_E_##name = num,
