@@ -21,7 +21,7 @@ void bo_wire_caps_default(bo_wire_caps *caps)
     caps->depth = 8;
     caps->elems = 20000;
     caps->str = 64 * 1024;
-    caps->bin = 64 * 1024;
+    caps->bin = BO_WIRE_CHUNK_MAX;
 }
 
 const char *bo_msg_type_name(bo_msg_type t)
@@ -132,7 +132,9 @@ static bo_err dec_number(const bo__wire_field *f, const msgpack_object *o, char 
     bo_err err;
     switch (f->kind) {
     case BO__WK_U64:
-        if (!(err = dec_int(o, false, f->cap ? f->cap : UINT64_MAX, &u, &i)))
+        if (!(err = dec_int(o, false, f->cap ? f->cap : UINT64_MAX, &u, &i)) && u < f->min)
+            err = BO_E_BAD_FIELD;
+        if (!err)
             memcpy(at, &u, sizeof(u));
         return err;
     case BO__WK_I64:

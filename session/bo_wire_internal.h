@@ -37,6 +37,7 @@ typedef struct bo__wire_field {
     /* STR: max characters; BIN: max bytes; U64: max value; lists: max count; 0: only the
      * frame caps apply. */
     uint64_t cap;
+    uint64_t min;      /* U64: smallest value */
     bool exact;        /* BIN: length must equal cap */
     uint64_t elem_cap; /* STR_LIST: max characters of one element */
     size_t off;        /* offset of the value in its struct */

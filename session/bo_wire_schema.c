@@ -1,4 +1,4 @@
-/* bidopen: the schema of every bidopen.v1 message (docs/protocol.md §3, §4, §8).
+/* bidopen: the schema of every bidopen.v1 message (docs/protocol.md §3, §4, §8, §10).
  *
  * One row per key: how it is stored, whether it is required, its cap. Rows are sorted by
  * key so that encoding walks them in canonical order; test_wire checks the order. */
@@ -18,9 +18,21 @@ static bool oid_ok(const char *s)
     return bo_oid_valid(s);
 }
 
+/* A decryption request id: 32 lowercase hexadecimal characters. */
+static bool req_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+            return false;
+    return n == 32;
+}
+
 static const char *const roles[] = {"operator", "host", "supervisor", "bidder",
                                     "site",     "observer", NULL};
 static const char *const streams[] = {"pub", "staff", "b", "all", NULL};
+static const char *const stages[] = {"token", "cert", "unwrap", "other", NULL};
+static const char *const outcomes[] = {"revoked", "withdrawn", NULL};
 
 /* ---- nested maps ---- */
 
@@ -130,6 +142,97 @@ static const bo__wire_field pong_f[] = {
     {.key = "n", .kind = BO__WK_U64, .required = true, .off = M(pong.n), .has_off = NOHAS},
 };
 
+/* ---- client -> server: sealed bids and remote decryption (§10) ---- */
+
+static const bo__wire_field submit_begin_f[] = {
+    {.key = "commit", .kind = BO__WK_BIN, .required = true, .cap = 32, .exact = true,
+     .off = M(submit_begin.commit), .has_off = NOHAS},
+    {.key = "hash", .kind = BO__WK_BIN, .required = true, .cap = 32, .exact = true,
+     .off = M(submit_begin.hash), .has_off = NOHAS},
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(submit_begin.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "size", .kind = BO__WK_U64, .required = true, .off = M(submit_begin.size),
+     .has_off = NOHAS},
+};
+
+static const bo__wire_field submit_chunk_f[] = {
+    {.key = "data", .kind = BO__WK_BIN, .required = true, .cap = BO_WIRE_CHUNK_MAX,
+     .off = M(submit_chunk.data), .has_off = NOHAS},
+    {.key = "offset", .kind = BO__WK_U64, .required = true, .off = M(submit_chunk.offset),
+     .has_off = NOHAS},
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(submit_chunk.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "upload", .kind = BO__WK_STR, .required = true, .off = M(submit_chunk.upload),
+     .has_off = NOHAS, .valid = oid_ok},
+};
+
+static const bo__wire_field submit_commit_f[] = {
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(submit_commit.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "upload", .kind = BO__WK_STR, .required = true, .off = M(submit_commit.upload),
+     .has_off = NOHAS, .valid = oid_ok},
+};
+
+static const bo__wire_field receipt_f[] = {
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(receipt.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+};
+
+static const bo__wire_field decrypt_start_f[] = {
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(decrypt_start.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "window_s", .kind = BO__WK_U64, .cap = 86400, .min = 60,
+     .off = M(decrypt_start.window_s), .has_off = HAS(decrypt_start.has_window_s)},
+};
+
+static const bo__wire_field decrypt_response_f[] = {
+    {.key = "client_pub", .kind = BO__WK_BIN, .required = true, .cap = 32, .exact = true,
+     .off = M(decrypt_response.client_pub), .has_off = NOHAS},
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(decrypt_response.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "req", .kind = BO__WK_STR, .required = true, .off = M(decrypt_response.req),
+     .has_off = NOHAS, .valid = req_ok},
+    {.key = "sig", .kind = BO__WK_BIN, .required = true, .cap = 1024,
+     .off = M(decrypt_response.sig), .has_off = NOHAS},
+    {.key = "wrapped", .kind = BO__WK_BIN, .required = true, .cap = 256,
+     .off = M(decrypt_response.wrapped), .has_off = NOHAS},
+};
+
+static const bo__wire_field decrypt_failed_f[] = {
+    {.key = "cert_fpr", .kind = BO__WK_BIN, .required = true, .cap = 32, .exact = true,
+     .off = M(decrypt_failed.cert_fpr), .has_off = NOHAS},
+    {.key = "error", .kind = BO__WK_STR, .required = true, .cap = 200,
+     .off = M(decrypt_failed.error), .has_off = NOHAS},
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(decrypt_failed.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "req", .kind = BO__WK_STR, .required = true, .off = M(decrypt_failed.req),
+     .has_off = NOHAS, .valid = req_ok},
+    {.key = "sig", .kind = BO__WK_BIN, .required = true, .cap = 1024,
+     .off = M(decrypt_failed.sig), .has_off = NOHAS},
+    {.key = "stage", .kind = BO__WK_STR, .required = true, .off = M(decrypt_failed.stage),
+     .has_off = NOHAS, .oneof = stages},
+};
+
+static const bo__wire_field decrypt_extend_f[] = {
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(decrypt_extend.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "reason", .kind = BO__WK_STR, .required = true, .cap = 500,
+     .off = M(decrypt_extend.reason), .has_off = NOHAS},
+    {.key = "seconds", .kind = BO__WK_U64, .required = true, .cap = 86400, .min = 60,
+     .off = M(decrypt_extend.seconds), .has_off = NOHAS},
+};
+
+static const bo__wire_field classify_f[] = {
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(classify.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "outcome", .kind = BO__WK_STR, .required = true, .off = M(classify.outcome),
+     .has_off = NOHAS, .oneof = outcomes},
+    {.key = "reason", .kind = BO__WK_STR, .required = true, .cap = 500,
+     .off = M(classify.reason), .has_off = NOHAS},
+    {.key = "uscc", .kind = BO__WK_STR, .required = true, .cap = 18, .off = M(classify.uscc),
+     .has_off = NOHAS},
+};
+
 /* ---- server -> client ---- */
 
 static const bo__wire_field hello_f[] = {
@@ -218,6 +321,23 @@ static const bo__wire_schema schemas[BO_MSG__COUNT] = {
     [BO_MSG_PRESENCE] = {BO_MSG_PRESENCE, "presence", false, false, TABLE(presence_f)},
     [BO_MSG_PING] = {BO_MSG_PING, "ping", false, false, TABLE(ping_f)},
     [BO_MSG_NOTICE] = {BO_MSG_NOTICE, "notice", false, false, TABLE(notice_f)},
+    [BO_MSG_SUBMIT_BEGIN] = {BO_MSG_SUBMIT_BEGIN, "submit_begin", true, true,
+                             TABLE(submit_begin_f)},
+    [BO_MSG_SUBMIT_CHUNK] = {BO_MSG_SUBMIT_CHUNK, "submit_chunk", true, true,
+                             TABLE(submit_chunk_f)},
+    [BO_MSG_SUBMIT_COMMIT] = {BO_MSG_SUBMIT_COMMIT, "submit_commit", true, true,
+                              TABLE(submit_commit_f)},
+    [BO_MSG_RECEIPT] = {BO_MSG_RECEIPT, "receipt", true, true, TABLE(receipt_f)},
+    [BO_MSG_SERVER_KEY] = {BO_MSG_SERVER_KEY, "server_key", true, true, NONE},
+    [BO_MSG_DECRYPT_START] = {BO_MSG_DECRYPT_START, "decrypt_start", true, true,
+                              TABLE(decrypt_start_f)},
+    [BO_MSG_DECRYPT_RESPONSE] = {BO_MSG_DECRYPT_RESPONSE, "decrypt_response", true, true,
+                                 TABLE(decrypt_response_f)},
+    [BO_MSG_DECRYPT_FAILED] = {BO_MSG_DECRYPT_FAILED, "decrypt_failed", true, true,
+                               TABLE(decrypt_failed_f)},
+    [BO_MSG_DECRYPT_EXTEND] = {BO_MSG_DECRYPT_EXTEND, "decrypt_extend", true, true,
+                               TABLE(decrypt_extend_f)},
+    [BO_MSG_CLASSIFY] = {BO_MSG_CLASSIFY, "classify", true, true, TABLE(classify_f)},
 };
 
 const bo__wire_schema *bo__wire_schema_of(bo_msg_type t)

@@ -31,6 +31,8 @@ static void put(const char *name, const void *p, size_t n)
 static uint8_t n32[32];
 static const uint8_t cert[] = {0x30, 0x03, 0x02, 0x01, 0x01};
 static const char *usccs[] = {"91350100M000100Y43", "91350100M000100Y44"};
+static const char req[] = "00112233445566778899aabbccddeeff";
+static const char upload[] = "abababababababababababababababababababababababababababababababab";
 
 static bo_raw small_map(bo_buf *store)
 {
@@ -120,6 +122,35 @@ static void fill(bo_msg *m, bo_msg_type t, bo_buf *store, bo_bytes *chain, bo_bl
     case BO_MSG_PRESENCE:
         m->u.presence.oid = "o1";
         m->u.presence.data = small_map(store);
+        break;
+    case BO_MSG_SUBMIT_BEGIN:
+        m->u.submit_begin = (typeof(m->u.submit_begin)){"o1", 1234567, {n32, 32}, {n32, 32}};
+        break;
+    case BO_MSG_SUBMIT_CHUNK:
+        m->u.submit_chunk = (typeof(m->u.submit_chunk)){"o1", upload, 65536, {cert, 5}};
+        break;
+    case BO_MSG_SUBMIT_COMMIT:
+        m->u.submit_commit = (typeof(m->u.submit_commit)){"o1", upload};
+        break;
+    case BO_MSG_RECEIPT:
+        m->u.receipt.oid = "o1";
+        break;
+    case BO_MSG_DECRYPT_START:
+        m->u.decrypt_start = (typeof(m->u.decrypt_start)){"o1", 1800, true};
+        break;
+    case BO_MSG_DECRYPT_RESPONSE:
+        m->u.decrypt_response =
+            (typeof(m->u.decrypt_response)){"o1", req, {n32, 32}, {n32, 28}, sig};
+        break;
+    case BO_MSG_DECRYPT_FAILED:
+        m->u.decrypt_failed = (typeof(m->u.decrypt_failed)){"o1",       req, "cert",
+                                                            "key differs", {n32, 32}, sig};
+        break;
+    case BO_MSG_DECRYPT_EXTEND:
+        m->u.decrypt_extend = (typeof(m->u.decrypt_extend)){"o1", 600, "网络故障"};
+        break;
+    case BO_MSG_CLASSIFY:
+        m->u.classify = (typeof(m->u.classify)){"o1", usccs[0], "withdrawn", "平台故障"};
         break;
     default:
         break;
@@ -354,5 +385,11 @@ int main(int argc, char **argv)
                                "\xa5nonce\xc4\x01\x00\xa4\x63\x61ps\x80");
     PUT_LIT("bad-since-negative", "\x84\xa1t\xa4join\xa2id\x01\xa3oid\xa1o\xa5since\x81"
                                   "\xa3pub\xff");
+    PUT_LIT("bad-window-short", "\x84\xa1t\xad\x64\x65\x63rypt_start\xa2id\x01\xa3oid\xa1o"
+                                "\xa8window_s\x3b");
+    PUT_LIT("bad-receipt-oid", "\x83\xa1t\xa7receipt\xa2id\x01\xa3oid\xa3o 1");
+    PUT_LIT("bad-outcome", "\x86\xa1t\xa8\x63lassify\xa2id\x01\xa3oid\xa1o\xa4uscc\xa1u"
+                           "\xa7outcome\xa4lost\xa6reason\xa1r");
+    PUT_LIT("valid-server-key-unsorted", "\x82\xa2id\x03\xa1t\xaaserver_key");
     return 0;
 }

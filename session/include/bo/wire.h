@@ -23,8 +23,11 @@ typedef struct bo_wire_caps {
     unsigned depth;  /* max nesting depth; the top-level map is depth 1 (default 8; at most 32) */
     size_t elems;    /* max total elements (map pairs count 2) in one message (default 20000) */
     size_t str;      /* max bytes of one string (default 64 KiB) */
-    size_t bin;      /* max bytes of one binary (default 64 KiB) */
+    size_t bin;      /* max bytes of one binary (default 128 KiB: one submit_chunk) */
 } bo_wire_caps;
+
+/* The largest submit_chunk.data (docs/protocol.md §10). */
+#define BO_WIRE_CHUNK_MAX 131072
 
 /** The default caps listed in docs/protocol.md. */
 void bo_wire_caps_default(bo_wire_caps *caps);
@@ -56,6 +59,18 @@ typedef enum bo_msg_type {
     BO_MSG_PRESENCE,
     BO_MSG_PING,
     BO_MSG_NOTICE,
+    /* client -> server: sealed bids and remote decryption (docs/protocol.md §10). Direction
+     * is the schema's, not the position: bo_msg_type_from_client tells. */
+    BO_MSG_SUBMIT_BEGIN,
+    BO_MSG_SUBMIT_CHUNK,
+    BO_MSG_SUBMIT_COMMIT,
+    BO_MSG_RECEIPT,
+    BO_MSG_SERVER_KEY,
+    BO_MSG_DECRYPT_START,
+    BO_MSG_DECRYPT_RESPONSE,
+    BO_MSG_DECRYPT_FAILED,
+    BO_MSG_DECRYPT_EXTEND,
+    BO_MSG_CLASSIFY,
     BO_MSG__COUNT
 } bo_msg_type;
 
@@ -179,6 +194,58 @@ typedef struct bo_msg {
             const char *code;
             const char *msg;
         } notice;
+        /* sealed bids and remote decryption (docs/protocol.md §10); BO_MSG_SERVER_KEY has
+         * no fields */
+        struct {
+            const char *oid;
+            uint64_t size;
+            bo_bytes hash;   /* 32 bytes: SHA-256 of the envelope file */
+            bo_bytes commit; /* 32 bytes: key commitment */
+        } submit_begin;
+        struct {
+            const char *oid;
+            const char *upload; /* [A-Za-z0-9._-]{1,64} */
+            uint64_t offset;
+            bo_bytes data; /* <= BO_WIRE_CHUNK_MAX bytes */
+        } submit_chunk;
+        struct {
+            const char *oid;
+            const char *upload;
+        } submit_commit;
+        struct {
+            const char *oid;
+        } receipt;
+        struct {
+            const char *oid;
+            uint64_t window_s; /* 60..86400 when present */
+            bool has_window_s;
+        } decrypt_start;
+        struct {
+            const char *oid;
+            const char *req;     /* 32 lowercase hex characters */
+            bo_bytes client_pub; /* 32 bytes */
+            bo_bytes wrapped;    /* <= 256 bytes */
+            bo_bytes sig;
+        } decrypt_response;
+        struct {
+            const char *oid;
+            const char *req;
+            const char *stage; /* "token", "cert", "unwrap" or "other" */
+            const char *error; /* <= 200 characters */
+            bo_bytes cert_fpr; /* 32 bytes */
+            bo_bytes sig;
+        } decrypt_failed;
+        struct {
+            const char *oid;
+            uint64_t seconds; /* 60..86400 */
+            const char *reason;
+        } decrypt_extend;
+        struct {
+            const char *oid;
+            const char *uscc;
+            const char *outcome; /* "revoked" or "withdrawn" */
+            const char *reason;
+        } classify;
     } u;
     void *mem; /* internal: the memory of a decoded message (NULL in one built by hand) */
 } bo_msg;

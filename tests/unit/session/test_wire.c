@@ -78,6 +78,8 @@ static const uint8_t cert_a[] = {0x30, 0x82, 0x01, 0x0a, 0x02};
 static const uint8_t cert_b[] = {0x30, 0x03, 0x02, 0x01, 0x01, 0xff};
 static const uint8_t sig[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 static uint8_t n32[32];
+#define REQ "0123456789abcdef0123456789abcdef"
+#define UPLOAD "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 static bo_raw tender_raw(bo_buf *store)
 {
@@ -190,6 +192,56 @@ static void fill(bo_msg *m, bo_msg_type t, bo_buf *store, bo_bytes *chain, bo_bl
     case BO_MSG_NOTICE:
         m->u.notice.code = "E_SHUTTING_DOWN";
         m->u.notice.msg = "bye";
+        break;
+    case BO_MSG_SUBMIT_BEGIN:
+        m->u.submit_begin.oid = "o1";
+        m->u.submit_begin.size = 5000000000ull;
+        m->u.submit_begin.hash = (bo_bytes){n32, 32};
+        m->u.submit_begin.commit = (bo_bytes){n32, 32};
+        break;
+    case BO_MSG_SUBMIT_CHUNK:
+        m->u.submit_chunk.oid = "o1";
+        m->u.submit_chunk.upload = UPLOAD;
+        m->u.submit_chunk.offset = 131072;
+        m->u.submit_chunk.data = (bo_bytes){cert_a, sizeof(cert_a)};
+        break;
+    case BO_MSG_SUBMIT_COMMIT:
+        m->u.submit_commit.oid = "o1";
+        m->u.submit_commit.upload = UPLOAD;
+        break;
+    case BO_MSG_RECEIPT:
+        m->u.receipt.oid = "o1";
+        break;
+    case BO_MSG_DECRYPT_START:
+        m->u.decrypt_start.oid = "o1";
+        m->u.decrypt_start.window_s = 900;
+        m->u.decrypt_start.has_window_s = true;
+        break;
+    case BO_MSG_DECRYPT_RESPONSE:
+        m->u.decrypt_response.oid = "o1";
+        m->u.decrypt_response.req = REQ;
+        m->u.decrypt_response.client_pub = (bo_bytes){n32, 32};
+        m->u.decrypt_response.wrapped = (bo_bytes){cert_b, sizeof(cert_b)};
+        m->u.decrypt_response.sig = s;
+        break;
+    case BO_MSG_DECRYPT_FAILED:
+        m->u.decrypt_failed.oid = "o1";
+        m->u.decrypt_failed.req = REQ;
+        m->u.decrypt_failed.stage = "token";
+        m->u.decrypt_failed.error = "CKR_PIN_INCORRECT (0xa0)";
+        m->u.decrypt_failed.cert_fpr = (bo_bytes){n32, 32};
+        m->u.decrypt_failed.sig = s;
+        break;
+    case BO_MSG_DECRYPT_EXTEND:
+        m->u.decrypt_extend.oid = "o1";
+        m->u.decrypt_extend.seconds = 600;
+        m->u.decrypt_extend.reason = "投标人网络故障";
+        break;
+    case BO_MSG_CLASSIFY:
+        m->u.classify.oid = "o1";
+        m->u.classify.uscc = "91350100M000100Y43";
+        m->u.classify.outcome = "revoked";
+        m->u.classify.reason = "证书已更换";
         break;
     default:
         break;
@@ -374,6 +426,192 @@ static void type_names_and_directions(void **state)
             if (strcmp(s->fields.f[i - 1].key, s->fields.f[i].key) >= 0)
                 fail_msg("%s: keys not sorted at %s", s->name, s->fields.f[i].key);
     }
+}
+
+/* ------------------------------------------------------------- sealed bids ---- */
+
+/* Encodes m (which must encode) and decodes it as the server does, with caps. */
+static void expect_msg_caps(const bo_msg *m, const bo_wire_caps *caps, bo_err want,
+                            const char *detail)
+{
+    bo_buf b;
+    bo_buf_init(&b, BIG);
+    assert_int_equal(bo_wire_encode(&b, m), BO_E_OK);
+    decoded d = decode_caps(&b, true, caps);
+    if (d.err != want)
+        fail_msg("%s: want %s, got %s (detail \"%s\")", bo_msg_type_name(m->type),
+                 bo_err_name(want), bo_err_name(d.err), d.detail);
+    if (detail)
+        assert_string_equal(d.detail, detail);
+    bo_msg_free(d.m);
+    bo_buf_cleanup(&b);
+}
+
+static void expect_msg(const bo_msg *m, bo_err want, const char *detail)
+{
+    bo_wire_caps caps = default_caps();
+    expect_msg_caps(m, &caps, want, detail);
+}
+
+static void sealed_bid_messages(void **state)
+{
+    bo_msg m;
+    bo_buf store, a;
+    bo_bytes chain[2];
+    bo_bl_entry ents[2];
+    const char *usccs[2];
+    bo_buf_init(&store, BIG);
+    bo_buf_init(&a, BIG);
+    static const bo_msg_type types[] = {
+        BO_MSG_SUBMIT_BEGIN,     BO_MSG_SUBMIT_CHUNK,   BO_MSG_SUBMIT_COMMIT,
+        BO_MSG_RECEIPT,          BO_MSG_SERVER_KEY,     BO_MSG_DECRYPT_START,
+        BO_MSG_DECRYPT_RESPONSE, BO_MSG_DECRYPT_FAILED, BO_MSG_DECRYPT_EXTEND,
+        BO_MSG_CLASSIFY};
+    static const char *const names[] = {
+        "submit_begin",     "submit_chunk",   "submit_commit", "receipt",  "server_key",
+        "decrypt_start",    "decrypt_response", "decrypt_failed", "decrypt_extend", "classify"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        assert_string_equal(bo_msg_type_name(types[i]), names[i]);
+        assert_true(bo_msg_type_from_client(types[i])); /* requests, with an id */
+        fill(&m, types[i], &store, chain, ents, usccs);
+        bo_buf_reset(&a);
+        assert_int_equal(bo_wire_encode(&a, &m), BO_E_OK);
+        decoded d = decode(&a, false); /* a client never accepts them */
+        assert_int_equal(d.err, BO_E_UNKNOWN_TYPE);
+        m.has_id = false; /* and they need an id */
+        bo_buf_reset(&a);
+        assert_int_equal(bo_wire_encode(&a, &m), BO_E_OK);
+        a.data[0]--;                                  /* drop the id pair from the header */
+        uint8_t *id = memmem(a.data, a.len, "\xa2id\xcd\x10\x92", 6);
+        assert_non_null(id);
+        memmove(id, id + 6, a.len - (size_t)(id + 6 - a.data));
+        a.len -= 6;
+        d = decode(&a, true);
+        assert_int_equal(d.err, BO_E_MISSING_FIELD);
+        assert_string_equal(d.detail, "id");
+    }
+
+    /* typed fields */
+    fill(&m, BO_MSG_SUBMIT_BEGIN, &store, chain, ents, usccs);
+    bo_buf_reset(&a);
+    assert_int_equal(bo_wire_encode(&a, &m), BO_E_OK);
+    decoded d = decode(&a, true);
+    assert_int_equal(d.err, BO_E_OK);
+    assert_int_equal(d.m->u.submit_begin.size, 5000000000ull);
+    assert_int_equal(d.m->u.submit_begin.commit.len, 32);
+    assert_string_equal(d.m->u.submit_begin.oid, "o1");
+    bo_msg_free(d.m);
+    fill(&m, BO_MSG_DECRYPT_START, &store, chain, ents, usccs);
+    m.u.decrypt_start.has_window_s = false; /* optional: the tender's window */
+    bo_buf_reset(&a);
+    assert_int_equal(bo_wire_encode(&a, &m), BO_E_OK);
+    assert_null(memmem(a.data, a.len, "window_s", 8));
+    d = decode(&a, true);
+    assert_int_equal(d.err, BO_E_OK);
+    assert_false(d.m->u.decrypt_start.has_window_s);
+    bo_msg_free(d.m);
+
+    /* a chunk of 128 KiB fits the default caps; one byte more does not */
+    static uint8_t chunk[BO_WIRE_CHUNK_MAX + 1];
+    bo_wire_caps caps = default_caps(), wide = default_caps();
+    assert_int_equal(caps.bin, 131072);
+    wide.bin = 1u << 20;
+    fill(&m, BO_MSG_SUBMIT_CHUNK, &store, chain, ents, usccs);
+    m.u.submit_chunk.data = (bo_bytes){chunk, BO_WIRE_CHUNK_MAX};
+    expect_msg(&m, BO_E_OK, NULL);
+    m.u.submit_chunk.data.len++;
+    expect_msg(&m, BO_E_TOO_BIG, NULL);
+    expect_msg_caps(&m, &wide, BO_E_BAD_FIELD, "data"); /* the field's own cap */
+    m.u.submit_chunk.data.len = 0;
+    expect_msg(&m, BO_E_OK, NULL);
+    m.u.submit_chunk.upload = "a b";
+    expect_msg(&m, BO_E_BAD_FIELD, "upload");
+    m.u.submit_chunk.upload = UPLOAD "0"; /* 65 characters */
+    expect_msg(&m, BO_E_BAD_FIELD, "upload");
+
+    /* windows: 60..86400 seconds */
+    static const struct {
+        uint64_t v;
+        bo_err want;
+    } windows[] = {{0, BO_E_BAD_FIELD},    {59, BO_E_BAD_FIELD},     {60, BO_E_OK},
+                   {86400, BO_E_OK},       {86401, BO_E_BAD_FIELD}};
+    for (size_t i = 0; i < 5; i++) {
+        fill(&m, BO_MSG_DECRYPT_START, &store, chain, ents, usccs);
+        m.u.decrypt_start.window_s = windows[i].v;
+        expect_msg(&m, windows[i].want, windows[i].want ? "window_s" : NULL);
+        fill(&m, BO_MSG_DECRYPT_EXTEND, &store, chain, ents, usccs);
+        m.u.decrypt_extend.seconds = windows[i].v;
+        expect_msg(&m, windows[i].want, windows[i].want ? "seconds" : NULL);
+    }
+    fill(&m, BO_MSG_DECRYPT_EXTEND, &store, chain, ents, usccs);
+    m.u.decrypt_extend.reason = NULL;
+    assert_int_equal(bo_wire_encode(&a, &m), BO_E_INVALID_ARG); /* a reason is required */
+
+    /* request ids: 32 lowercase hex characters */
+    static const char *const bad_reqs[] = {"0123456789ABCDEF0123456789abcdef",
+                                           "0123456789abcdef0123456789abcde",
+                                           "0123456789abcdef0123456789abcdef0", "",
+                                           "0123456789abcdef0123456789abcdeg"};
+    for (size_t i = 0; i < 5; i++) {
+        fill(&m, BO_MSG_DECRYPT_RESPONSE, &store, chain, ents, usccs);
+        m.u.decrypt_response.req = bad_reqs[i];
+        expect_msg(&m, BO_E_BAD_FIELD, "req");
+        fill(&m, BO_MSG_DECRYPT_FAILED, &store, chain, ents, usccs);
+        m.u.decrypt_failed.req = bad_reqs[i];
+        expect_msg(&m, BO_E_BAD_FIELD, "req");
+    }
+
+    /* exact and capped binaries */
+    fill(&m, BO_MSG_SUBMIT_BEGIN, &store, chain, ents, usccs);
+    m.u.submit_begin.hash.len = 31;
+    expect_msg(&m, BO_E_BAD_FIELD, "hash");
+    fill(&m, BO_MSG_DECRYPT_RESPONSE, &store, chain, ents, usccs);
+    m.u.decrypt_response.client_pub = (bo_bytes){chunk, 33};
+    expect_msg(&m, BO_E_BAD_FIELD, "client_pub");
+    fill(&m, BO_MSG_DECRYPT_RESPONSE, &store, chain, ents, usccs);
+    m.u.decrypt_response.wrapped = (bo_bytes){chunk, 256};
+    expect_msg(&m, BO_E_OK, NULL);
+    m.u.decrypt_response.wrapped.len = 257;
+    expect_msg(&m, BO_E_BAD_FIELD, "wrapped");
+    m.u.decrypt_response.wrapped.len = 60;
+    m.u.decrypt_response.sig = (bo_bytes){chunk, 1025};
+    expect_msg(&m, BO_E_BAD_FIELD, "sig");
+    fill(&m, BO_MSG_DECRYPT_FAILED, &store, chain, ents, usccs);
+    m.u.decrypt_failed.cert_fpr.len = 16;
+    expect_msg(&m, BO_E_BAD_FIELD, "cert_fpr");
+
+    /* listed values and text caps */
+    static const char *const stages[] = {"token", "cert", "unwrap", "other"};
+    for (size_t i = 0; i < 4; i++) {
+        fill(&m, BO_MSG_DECRYPT_FAILED, &store, chain, ents, usccs);
+        m.u.decrypt_failed.stage = stages[i];
+        expect_msg(&m, BO_E_OK, NULL);
+    }
+    m.u.decrypt_failed.stage = "disk";
+    expect_msg(&m, BO_E_BAD_FIELD, "stage");
+    char e201[202];
+    memset(e201, 'e', 201), e201[201] = 0;
+    fill(&m, BO_MSG_DECRYPT_FAILED, &store, chain, ents, usccs);
+    m.u.decrypt_failed.error = e201 + 1; /* 200 */
+    expect_msg(&m, BO_E_OK, NULL);
+    m.u.decrypt_failed.error = e201;
+    expect_msg(&m, BO_E_BAD_FIELD, "error");
+    fill(&m, BO_MSG_CLASSIFY, &store, chain, ents, usccs);
+    m.u.classify.outcome = "withdrawn";
+    expect_msg(&m, BO_E_OK, NULL);
+    m.u.classify.outcome = "Revoked";
+    expect_msg(&m, BO_E_BAD_FIELD, "outcome");
+    fill(&m, BO_MSG_CLASSIFY, &store, chain, ents, usccs);
+    m.u.classify.uscc = "91350100M000100Y430";
+    expect_msg(&m, BO_E_BAD_FIELD, "uscc");
+
+    /* server_key has nothing but t and id */
+    bo_buf_reset(&a);
+    map(&a, 3), key(&a, "t"), key(&a, "server_key"), key(&a, "id"), raw(&a, "\x01", 1);
+    key(&a, "oid"), key(&a, "o1");
+    expect_error(&a, true, BO_E_UNKNOWN_FIELD, "oid");
+    bo_buf_cleanup(&store);
+    bo_buf_cleanup(&a);
 }
 
 /* ---------------------------------------------------------------- canonical ---- */
@@ -1044,6 +1282,7 @@ int main(void)
         cmocka_unit_test(encode_refuses_missing_required),
         cmocka_unit_test(ok_and_err_helpers),
         cmocka_unit_test(type_names_and_directions),
+        cmocka_unit_test(sealed_bid_messages),
         cmocka_unit_test(canonical_regardless_of_key_order),
         cmocka_unit_test(canonical_nested_raw),
         cmocka_unit_test(shortest_integers),
