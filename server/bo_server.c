@@ -455,19 +455,9 @@ static void on_store_closed(void *ud)
     srv->redis_sup = NULL;
 }
 
-void bo_srv_stop(bo_srv *srv, int exit_code)
+static void stop_now(bo_srv *srv)
 {
-    if (srv->stopping)
-        return;
-    srv->stopping = true;
-    if (exit_code)
-        srv->exit_code = exit_code;
-    uv_timer_stop(&srv->tick);
     uv_close((uv_handle_t *)&srv->tick, NULL);
-    uv_signal_stop(&srv->sigint);
-    uv_signal_stop(&srv->sigterm);
-    uv_close((uv_handle_t *)&srv->sigint, NULL);
-    uv_close((uv_handle_t *)&srv->sigterm, NULL);
     /* Connections first (their CLOSED callbacks leave the rooms), then the store (pending
      * callbacks get BO_E_CANCELED while the rooms still exist), then the rooms. */
     if (srv->lws)
@@ -476,6 +466,49 @@ void bo_srv_stop(bo_srv *srv, int exit_code)
         bo_store_close(srv->store, on_store_closed, srv);
     else
         on_store_closed(srv);
+}
+
+static void on_drain_tick(uv_timer_t *t)
+{
+    bo_srv *srv = t->data;
+    /* Clients were told; give their close handshakes up to a second, then go. */
+    if (bo_map_count(srv->conns) == 0 || bo_clock_mono_ms() >= srv->stop_deadline_mono) {
+        uv_timer_stop(t);
+        stop_now(srv);
+    }
+}
+
+void bo_srv_stop(bo_srv *srv, int exit_code)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    if (exit_code)
+        srv->exit_code = exit_code;
+    uv_signal_stop(&srv->sigint);
+    uv_signal_stop(&srv->sigterm);
+    uv_close((uv_handle_t *)&srv->sigint, NULL);
+    uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    /* Tell every client to reconnect elsewhere, close with 1001, and drain briefly. */
+    bo_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = BO_MSG_NOTICE;
+    m.u.notice.code = bo_err_name(BO_E_SHUTTING_DOWN);
+    m.u.notice.msg = bo_strerror(BO_E_SHUTTING_DOWN);
+    bo_buf b;
+    bo_buf_init(&b, 1024);
+    bo_wire_encode(&b, &m);
+    size_t pos = 0;
+    void *v;
+    while (bo_map_next(srv->conns, &pos, NULL, NULL, &v)) {
+        if (b.len)
+            bo__conn_send(v, b.data, b.len);
+        bo__conn_close(v, 1001, "going away");
+    }
+    bo_buf_cleanup(&b);
+    srv->stop_deadline_mono = bo_clock_mono_ms() + 1000;
+    uv_timer_stop(&srv->tick);
+    uv_timer_start(&srv->tick, on_drain_tick, 20, 20);
 }
 
 bool bo_srv_finish(bo_srv *srv)

@@ -222,6 +222,7 @@ struct bo_srv {
     uv_timer_t tick;    /* 1 Hz housekeeping: auth deadlines, lag, pings, presence */
     uv_signal_t sigint, sigterm;
     bool stopping;
+    int64_t stop_deadline_mono;
     int exit_code;
     bo_metrics m;
 };
