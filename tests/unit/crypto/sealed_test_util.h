@@ -148,4 +148,42 @@ static inline bo_err st_buf_write(void *ud, const uint8_t *p, size_t n)
     return bo_buf_append(ud, p, n);
 }
 
+/* DER building for hand-made structures. */
+static inline void st_put(bo_buf *b, const void *p, size_t n)
+{
+    assert_int_equal(bo_buf_append(b, p, n), BO_E_OK);
+}
+
+static inline void st_put_hdr(bo_buf *b, uint8_t tag, size_t len)
+{
+    uint8_t h[6] = {tag};
+    size_t hl = 2;
+    if (len < 0x80) {
+        h[1] = (uint8_t)len;
+    } else if (len < 0x100) {
+        h[1] = 0x81;
+        h[2] = (uint8_t)len;
+        hl = 3;
+    } else {
+        assert_true(len < 0x10000);
+        h[1] = 0x82;
+        h[2] = (uint8_t)(len >> 8);
+        h[3] = (uint8_t)len;
+        hl = 4;
+    }
+    st_put(b, h, hl);
+}
+
+/* Wrap b[from..) in a definite TLV. */
+static inline void st_wrap(bo_buf *b, size_t from, uint8_t tag)
+{
+    size_t n = b->len - from;
+    uint8_t *tmp = malloc(n ? n : 1);
+    memcpy(tmp, b->data + from, n);
+    b->len = from;
+    st_put_hdr(b, tag, n);
+    st_put(b, tmp, n);
+    free(tmp);
+}
+
 #endif
