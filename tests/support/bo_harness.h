@@ -60,4 +60,35 @@ char *bo_h_read_file(const char *path, size_t *len);
 /** Path of a file in the demo PKI, e.g. bo_h_pki_path(dir, "bidders/b1-sign.pem"). */
 const char *bo_h_path(char out[600], const char *dir, const char *rel);
 
+/* A TCP proxy on 127.0.0.1 (port chosen by the OS) to 127.0.0.1:target_port, run by its own
+ * thread: lets a test cut a client's connection to the server without the client knowing,
+ * or send new connections elsewhere. At most 64 connections at a time. */
+typedef struct bo_h_proxy bo_h_proxy;
+
+/** Start proxying to 127.0.0.1:target_port. Aborts the test on failure.
+ * Ownership: bo_h_proxy_stop. Context: any thread. */
+bo_h_proxy *bo_h_proxy_start(int target_port);
+
+/** The port it listens on. */
+int bo_h_proxy_port(const bo_h_proxy *p);
+
+/** Close every proxied connection now (both sides; no WebSocket close frame). Returns how
+ * many were cut. Waits (at most 2 s) until the proxy thread has done it. */
+int bo_h_proxy_cut(bo_h_proxy *p);
+
+/** New connections go to 127.0.0.1:target_port from now on (existing ones stay). */
+void bo_h_proxy_retarget(bo_h_proxy *p, int target_port);
+
+/** Connections accepted so far. */
+unsigned bo_h_proxy_accepted(const bo_h_proxy *p);
+
+/** Stop the thread and close every connection. Accepts NULL. */
+void bo_h_proxy_stop(bo_h_proxy *p);
+
+/** Whether the server's log (all runs) contains needle. */
+bool bo_h_server_log_has(const bo_h_server *s, const char *needle);
+
+/** Lines of the server's log that contain all of the given strings (NULL-terminated). */
+size_t bo_h_server_log_count(const bo_h_server *s, const char *const *needles);
+
 #endif

@@ -157,3 +157,81 @@ void bo_world_run(bo_world *w, int ms)
 {
     bo_h_run_for(&w->loop, ms);
 }
+
+tc *bo_world_staff_at(bo_world *w, const char *who, const char *role, const char *url,
+                      const char *oid)
+{
+    char rel[200], cert[600], key[600];
+    snprintf(rel, sizeof(rel), "staff/%s-cert.pem", who);
+    bo_h_path(cert, w->pki, rel);
+    snprintf(rel, sizeof(rel), "staff/%s-key.pem", who);
+    bo_h_path(key, w->pki, rel);
+    return tc_new(w->ctx, who, url, role, cert, key, NULL, oid);
+}
+
+tc *bo_world_bidder_at(bo_world *w, const char *name, bool with_enc, const char *url,
+                       const char *oid)
+{
+    char rel[512], cert[600], key[600], enc[600];
+    bo_h_path(cert, w->pki, bo_world_bidder_field(w, name, "sign_cert", rel));
+    bo_h_path(key, w->pki, bo_world_bidder_field(w, name, "sign_key", rel));
+    bo_h_path(enc, w->pki, bo_world_bidder_field(w, name, "enc_cert", rel));
+    return tc_new(w->ctx, name, url, "bidder", cert, key, with_enc ? enc : NULL, oid);
+}
+
+void bo_world_node(bo_world *w, bo_h_server *s, const char *name,
+                   const char *const *extra_args)
+{
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s/%s", w->dir, name);
+    if (bo_h_server_start(s, dir, w->pki, extra_args, 30000) != 0) {
+        fprintf(stderr, "itest: server %s did not start\n", name);
+        abort();
+    }
+}
+
+bo_err bo_world_pause(bo_world *w, tc *host, const char *reason)
+{
+    tc_reply_reset(host);
+    bo_err err = bo_client_pause(host->c, NULL, reason, tc_on_reply, host);
+    return err ? err : tc_wait_reply(&w->loop, host, 10000);
+}
+
+bo_err bo_world_resume(bo_world *w, tc *host)
+{
+    tc_reply_reset(host);
+    bo_err err = bo_client_resume(host->c, NULL, tc_on_reply, host);
+    return err ? err : tc_wait_reply(&w->loop, host, 10000);
+}
+
+typedef struct all_wait {
+    tc *const *v;
+    size_t n;
+} all_wait;
+
+static size_t count_settled(const all_wait *a, bool joined_only)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        bo_client_state st = a->v[i]->state;
+        bool up = st == BO_CLIENT_JOINED || st == BO_CLIENT_READY;
+        k += joined_only ? up : up || st == BO_CLIENT_FAILED;
+    }
+    return k;
+}
+
+static bool all_settled(void *arg)
+{
+    all_wait *a = arg;
+    return count_settled(a, false) == a->n;
+}
+
+size_t bo_world_connect_all(bo_world *w, tc *const *v, size_t n, int timeout_ms)
+{
+    for (size_t i = 0; i < n; i++)
+        if (bo_client_state_get(v[i]->c) == BO_CLIENT_IDLE)
+            bo_client_start(v[i]->c);
+    all_wait a = {v, n};
+    bo_client_run_until(&w->loop, all_settled, &a, timeout_ms);
+    return count_settled(&a, true);
+}

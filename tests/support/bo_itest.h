@@ -51,6 +51,26 @@ bool bo_world_connect(bo_world *w, tc *t);
 bo_err bo_world_register(bo_world *w, tc *t);
 bo_err bo_world_signin(bo_world *w, tc *t);
 
+/** Same as bo_world_staff / bo_world_bidder, against another server URL (a proxy, a node). */
+tc *bo_world_staff_at(bo_world *w, const char *who, const char *role, const char *url,
+                      const char *oid);
+tc *bo_world_bidder_at(bo_world *w, const char *name, bool with_enc, const char *url,
+                       const char *oid);
+
+/** Start another bidopen-server with the world's PKI, its files under w->dir/<name>, and
+ * extra arguments (e.g. --redis, --node, --sndbuf). Aborts the test on failure. Stop it with
+ * bo_h_server_stop. */
+void bo_world_node(bo_world *w, bo_h_server *s, const char *name,
+                   const char *const *extra_args);
+
+/** pause{reason} / resume of the host's own opening; waits for the reply. */
+bo_err bo_world_pause(bo_world *w, tc *host, const char *reason);
+bo_err bo_world_resume(bo_world *w, tc *host);
+
+/** Start all the participants at once and run until every one is JOINED (or READY, or
+ * FAILED) or timeout_ms passed. Returns how many are JOINED/READY. */
+size_t bo_world_connect_all(bo_world *w, tc *const *v, size_t n, int timeout_ms);
+
 /** Run the loop for ms. */
 void bo_world_run(bo_world *w, int ms);
 

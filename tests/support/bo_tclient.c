@@ -1,5 +1,6 @@
 #include "bo_tclient.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ static void on_state(void *ud, bo_client_state st, bo_err err, const char *code,
         snprintf(t->last_code, sizeof(t->last_code), "%s", code);
     if (st == BO_CLIENT_JOINED)
         t->joins++;
+    if (st == BO_CLIENT_BACKOFF)
+        t->backoffs++;
     if (getenv("BO_TEST_VERBOSE"))
         fprintf(stderr, "%lld [%s] state %s %s %s\n", (long long)(bo_clock_mono_ms() % 100000), t->name, bo_client_state_name(st),
                 code ? code : "", msg ? msg : "");
@@ -45,6 +48,8 @@ static void on_snapshot(void *ud, const msgpack_object *snap, bool recovered)
     t->snap_json = tc_json(snap);
     t->snapshots++;
     t->last_recovered = recovered;
+    if (recovered)
+        t->recovered_joins++;
 }
 
 static void on_event(void *ud, const bo_client_event *ev)
@@ -58,6 +63,9 @@ static void on_event(void *ud, const bo_client_event *ev)
     snprintf(e->kind, sizeof(e->kind), "%s", ev->kind);
     e->body_json = tc_json(ev->body);
     memcpy(e->hash, ev->hash, 32);
+    e->at = ev->at;
+    e->has_at = ev->has_at;
+    e->ts = ev->ts;
     if (getenv("BO_TEST_VERBOSE"))
         fprintf(stderr, "%lld [%s] ev %s#%llu %s %.160s\n", (long long)(bo_clock_mono_ms() % 100000), t->name, e->st,
                 (unsigned long long)e->seq, e->kind, e->body_json);
@@ -250,4 +258,42 @@ bool tc_saw_text(const tc *t, const char *s)
             return true;
     return (t->snap_json && strstr(t->snap_json, s)) ||
            (t->presence_json && strstr(t->presence_json, s));
+}
+
+uint64_t tc_snap_pos(const tc *t, const char *key)
+{
+    if (!t->snap_json)
+        return 0;
+    json_t *root = json_loads(t->snap_json, 0, NULL);
+    json_t *v = json_object_get(json_object_get(root, "pos"), key);
+    uint64_t n = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+    json_decref(root);
+    return n;
+}
+
+uint64_t tc_last_seq(const tc *t, const char *st)
+{
+    for (size_t i = t->n_events; i > 0; i--)
+        if (!strcmp(t->events[i - 1].st, st))
+            return t->events[i - 1].seq;
+    return 0;
+}
+
+typedef struct seq_wait {
+    tc *t;
+    const char *st;
+    uint64_t n;
+} seq_wait;
+
+static bool seq_reached(void *arg)
+{
+    seq_wait *w = arg;
+    return tc_last_seq(w->t, w->st) >= w->n;
+}
+
+bool tc_wait_seq(uv_loop_t *loop, tc *t, const char *st, uint64_t n, int timeout_ms)
+{
+    seq_wait w = {t, st, n};
+    bo_client_run_until(loop, seq_reached, &w, timeout_ms);
+    return tc_last_seq(t, st) >= n;
 }

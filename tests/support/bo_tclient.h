@@ -17,6 +17,9 @@ typedef struct tc_event {
     char kind[40];
     char *body_json; /* malloc'd JSON of the body */
     uint8_t hash[32];
+    uint64_t at;     /* private streams: pub events before this one */
+    bool has_at;
+    int64_t ts;      /* server time */
 } tc_event;
 
 typedef struct tc {
@@ -35,6 +38,8 @@ typedef struct tc {
     char *presence_json;
     unsigned presences;
     unsigned joins;       /* times it reached JOINED */
+    unsigned backoffs;    /* times it lost its connection (entered BACKOFF) */
+    unsigned recovered_joins; /* snapshots with recovered true */
     /* last reply */
     bool replied;
     bo_err reply_err;
@@ -78,6 +83,16 @@ size_t tc_count(const tc *t, const char *kind);
 const tc_event *tc_last(const tc *t, const char *kind);
 /** Whether any recorded text (events, snapshots, presence) contains s. */
 bool tc_saw_text(const tc *t, const char *s);
+
+/** A stream position of the last snapshot (snap.pos.<key>: "pub", "priv" or "all"); 0 if
+ * there is no snapshot or no such key. */
+uint64_t tc_snap_pos(const tc *t, const char *key);
+
+/** The last seq seen in stream st ("pub", "staff", "b", "all"); 0 if none. */
+uint64_t tc_last_seq(const tc *t, const char *st);
+
+/** Run until the participant has seen seq >= n in stream st. */
+bool tc_wait_seq(uv_loop_t *loop, tc *t, const char *st, uint64_t n, int timeout_ms);
 
 /** Convert a msgpack object to a malloc'd JSON string (bin as hex). */
 char *tc_json(const msgpack_object *o);
