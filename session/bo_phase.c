@@ -1,29 +1,21 @@
-/* bidopen: what a command or a timer does to an opening (docs/protocol.md §6-§7).
+/* bidopen: what a command or a timer does to an opening (docs/protocol.md §6-§7); the
+ * commands of sealed bids and remote decryption (§10) are in bo_bid.c.
  *
  * bo_session_apply only decides: it checks role, phase and identity, and builds the
  * events (unsealed). The state changes when the caller folds them. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bo/utf8.h"
 #include "bo_session_internal.h"
 
-typedef struct actx {
-    const bo_session *s;
-    const bo_cmd *cmd;
-    const bo_actor *a;
-    bo_event_list *evs;
-    bo_apply_info *info;
-    char *detail;
-    size_t detail_len;
-} actx;
-
-#define REFUSE(c, err, ...) bo__session_refuse((c)->detail, (c)->detail_len, err, __VA_ARGS__)
+typedef bo__actx actx;
+#define REFUSE BO__REFUSE
 
 /* ------------------------------------------------------------------ bodies ---- */
 
-/* Finishes a body map and appends the event. */
-static bo_err emit(actx *c, bo_mpmap *m, bo_event_kind kind, bo_aud aud, const char *uscc)
+bo_err bo__apply_emit(actx *c, bo_mpmap *m, bo_event_kind kind, bo_aud aud, const char *uscc)
 {
     bo_buf body;
     bo_buf_init(&body, SIZE_MAX / 4);
@@ -53,7 +45,7 @@ static void put_chain(bo_mpmap *m, const char *key, const bo_bytes_list *chain)
     bo_buf_cleanup(&b);
 }
 
-static bo_err emit_phase(actx *c, bo_phase from, bo_phase to, const char *reason)
+bo_err bo__apply_phase(actx *c, bo_phase from, bo_phase to, const char *reason)
 {
     bo_err err;
     bo_mpmap *m = body_new(&err);
@@ -64,21 +56,10 @@ static bo_err emit_phase(actx *c, bo_phase from, bo_phase to, const char *reason
     if (reason)
         bo_mpmap_str(m, "reason", reason);
     c->info->needs_head = true;
-    return emit(c, m, BO_EV_PHASE_CHANGED, BO_AUD_PUB, NULL);
+    return bo__apply_emit(c, m, BO_EV_PHASE_CHANGED, BO_AUD_PUB, NULL);
 }
 
-typedef struct counts {
-    unsigned registered, signed_in, intercepted;
-} counts;
-
-static counts current_counts(const bo_session *s)
-{
-    counts n;
-    bo__session_counts(s, &n.registered, &n.signed_in, &n.intercepted);
-    return n;
-}
-
-static bo_err emit_tally(actx *c, counts n, const char *cause)
+bo_err bo__apply_tally(actx *c, bo__counts n, const char *cause)
 {
     bo_err err;
     bo_mpmap *m = body_new(&err);
@@ -87,9 +68,10 @@ static bo_err emit_tally(actx *c, counts n, const char *cause)
     bo_mpmap_u64(m, "registered", n.registered);
     bo_mpmap_u64(m, "signed_in", n.signed_in);
     bo_mpmap_u64(m, "intercepted", n.intercepted);
+    bo_mpmap_u64(m, "submitted", n.submitted);
     bo_mpmap_str(m, "cause", cause);
     bo_aud aud = c->s->tender.counts_early ? BO_AUD_PUB : BO_AUD_STAFF;
-    return emit(c, m, BO_EV_TALLY, aud, NULL);
+    return bo__apply_emit(c, m, BO_EV_TALLY, aud, NULL);
 }
 
 static bo_err emit_revealed(actx *c)
@@ -99,23 +81,23 @@ static bo_err emit_revealed(actx *c)
     if (!m)
         return err;
     unsigned count = 0;
-    bo__session_put_bidders(m, c->s, &count);
+    bo__session_put_bidders(m, c->s, BO__LIST_BIDS, &count);
     bo_mpmap_u64(m, "count", count);
     bo_mpmap_u64(m, "min", c->s->tender.min_bidders);
     bo_mpmap_bool(m, "quorum", count >= c->s->tender.min_bidders);
-    return emit(c, m, BO_EV_BIDDERS_REVEALED, BO_AUD_PUB, NULL);
+    return bo__apply_emit(c, m, BO_EV_BIDDERS_REVEALED, BO_AUD_PUB, NULL);
 }
 
 /* ------------------------------------------------------------------ guards ---- */
 
-static bo_err need_opening(actx *c)
+bo_err bo__need_opening(actx *c)
 {
     if (c->s->phase == BO_PHASE_NONE)
         return REFUSE(c, BO_E_NOT_FOUND, "This opening has not been created.");
     return BO_E_OK;
 }
 
-static bo_err need_not_over(actx *c)
+bo_err bo__need_not_over(actx *c)
 {
     if (c->s->phase == BO_PHASE_CLOSED || c->s->phase == BO_PHASE_FAILED)
         return REFUSE(c, BO_E_PHASE, "The opening is %s.", bo_phase_name(c->s->phase));
@@ -123,7 +105,7 @@ static bo_err need_not_over(actx *c)
 }
 
 /* This opening's host (or, when allowed, an operator). */
-static bo_err need_host(actx *c, bool operator_too)
+bo_err bo__need_host(actx *c, bool operator_too)
 {
     if (c->a->role == BO_ROLE_OPERATOR && operator_too)
         return BO_E_OK;
@@ -135,24 +117,24 @@ static bo_err need_host(actx *c, bool operator_too)
     return BO_E_OK;
 }
 
-static bo_err need_role(actx *c, bo_role role)
+bo_err bo__need_role(actx *c, bo_role role)
 {
     if (c->a->role != role)
         return REFUSE(c, BO_E_FORBIDDEN, "Only a %s may do this.", bo_role_name(role));
     return BO_E_OK;
 }
 
-static bo_err need_host_may_act(actx *c)
+bo_err bo__need_host_may_act(actx *c)
 {
     if (c->s->paused)
         return REFUSE(c, BO_E_PAUSED, "The opening is paused; resume it first.");
     if (c->s->revealed && !c->s->quorum)
-        return REFUSE(c, BO_E_QUORUM, "Fewer bidders than the tender's minimum: the opening "
+        return REFUSE(c, BO_E_QUORUM, "Fewer bids than the tender's minimum: the opening "
                                       "can only be declared failed.");
     return BO_E_OK;
 }
 
-static bo_err need_reason(actx *c)
+bo_err bo__need_reason(actx *c)
 {
     const char *r = c->cmd->reason;
     size_t n = r ? strlen(r) : 0;
@@ -201,7 +183,7 @@ static bo_err do_create(actx *c)
             bo_mpmap_str(m, "host_name", c->a->person[0] ? c->a->person : c->a->org);
         bo_mpmap_bin(m, "seed_commit", c->cmd->seed_commit, 32);
         c->info->needs_head = true;
-        err = emit(c, m, BO_EV_OPENING_CREATED, BO_AUD_PUB, NULL);
+        err = bo__apply_emit(c, m, BO_EV_OPENING_CREATED, BO_AUD_PUB, NULL);
     }
     bo_buf_cleanup(&tmp);
     return err;
@@ -217,19 +199,33 @@ static bo_err do_tick(actx *c)
     if (s->paused || !s->has_tender)
         return BO_E_OK;
     if (p == BO_PHASE_SCHEDULED && c->cmd->now >= s->tender.checkin_at) {
-        err = emit_phase(c, p, BO_PHASE_CHECKIN, NULL);
+        err = bo__apply_phase(c, p, BO_PHASE_CHECKIN, NULL);
         p = BO_PHASE_CHECKIN;
     }
     if (!err && p == BO_PHASE_CHECKIN && c->cmd->now >= s->tender.deadline) {
-        err = emit_phase(c, p, BO_PHASE_AWAITING_OPEN, NULL);
+        err = bo__apply_phase(c, p, BO_PHASE_AWAITING_OPEN, NULL);
         if (!err)
             err = emit_revealed(c);
     }
+    if (!err && p == BO_PHASE_DECRYPTING)
+        err = bo__apply_window_tick(c);
     return err;
 }
 
+/* The actor's bidder as it is (a zeroed one with its USCC if new), to be changed and
+ * passed to bo__session_counts_if. */
+static bo__bidder actor_bidder(actx *c, const bo__bidder *b)
+{
+    bo__bidder x;
+    if (b)
+        return *b;
+    memset(&x, 0, sizeof(x));
+    snprintf(x.uscc, sizeof(x.uscc), "%s", c->a->uscc);
+    return x;
+}
+
 /* bidder_intercepted and its tally; the command is then refused with E_BLACKLISTED. */
-static bo_err intercept(actx *c, const bo__bidder *b)
+bo_err bo__apply_intercept(actx *c, const bo__bidder *b)
 {
     bo_err err;
     bo_mpmap *m = body_new(&err);
@@ -241,16 +237,13 @@ static bo_err intercept(actx *c, const bo__bidder *b)
     if (c->cmd->bl_source)
         bo_mpmap_str(m, "source", c->cmd->bl_source);
     bool before = bo__session_before_deadline(c->s);
-    err = emit(c, m, BO_EV_BIDDER_INTERCEPTED, before ? BO_AUD_SUP : BO_AUD_STAFF, NULL);
-    counts n = current_counts(c->s);
-    if (b && b->registered && !b->intercepted)
-        n.registered--;
-    if (b && b->signed_in)
-        n.signed_in--;
-    if (!b || !b->intercepted)
-        n.intercepted++;
+    err = bo__apply_emit(c, m, BO_EV_BIDDER_INTERCEPTED, before ? BO_AUD_SUP : BO_AUD_STAFF,
+                         NULL);
+    bo__bidder x = actor_bidder(c, b);
+    x.intercepted = true;
+    x.signed_in = false;
     if (!err)
-        err = emit_tally(c, n, "intercepted");
+        err = bo__apply_tally(c, bo__session_counts_if(c->s, &x), "intercepted");
     c->info->refuse_after = BO_E_BLACKLISTED;
     REFUSE(c, BO_E_BLACKLISTED, "The organisation is on the credit blacklist.");
     return err;
@@ -278,16 +271,16 @@ static bo_err registration_event(actx *c, bool replaced)
     bo_mpmap_bin(m, "nonce", a->nonce, 32);
     bo_mpmap_bin(m, "sig", c->cmd->sig.p, c->cmd->sig.len);
     bo_mpmap_bool(m, "replaced", replaced);
-    return emit(c, m, BO_EV_BIDDER_REGISTERED, BO_AUD_BIDDER, a->uscc);
+    return bo__apply_emit(c, m, BO_EV_BIDDER_REGISTERED, BO_AUD_BIDDER, a->uscc);
 }
 
 static bo_err register_guards(actx *c)
 {
-    bo_err err = need_role(c, BO_ROLE_BIDDER);
+    bo_err err = bo__need_role(c, BO_ROLE_BIDDER);
     if (!err)
-        err = need_opening(c);
+        err = bo__need_opening(c);
     if (!err)
-        err = need_not_over(c);
+        err = bo__need_not_over(c);
     if (err)
         return err;
     if (c->s->phase >= BO_PHASE_AWAITING_OPEN || c->cmd->now >= c->s->tender.deadline)
@@ -305,7 +298,7 @@ static bo_err do_register(actx *c)
         return err;
     const bo__bidder *b = bo__session_bidder(c->s, c->a->uscc);
     if (c->cmd->blacklisted)
-        return intercept(c, b);
+        return bo__apply_intercept(c, b);
     bool valid = b && b->registered && !b->intercepted;
     if (valid && same_certs(b, c->a)) {
         c->info->already = true;
@@ -314,20 +307,22 @@ static bo_err do_register(actx *c)
     bool replaced = b && b->registered;
     c->info->replaced = replaced;
     err = registration_event(c, replaced);
-    counts before = current_counts(c->s), after = before;
-    after.registered += !valid;
-    after.signed_in -= b && b->signed_in;
-    after.intercepted -= b && b->intercepted;
+    bo__bidder x = actor_bidder(c, b);
+    x.registered = true;
+    x.signed_in = false;
+    x.intercepted = false;
+    bo__counts before = bo__session_counts_if(c->s, NULL);
+    bo__counts after = bo__session_counts_if(c->s, &x);
     if (!err && memcmp(&before, &after, sizeof(before)))
-        err = emit_tally(c, after, "registered");
+        err = bo__apply_tally(c, after, "registered");
     return err;
 }
 
 static bo_err signin_guards(actx *c, const bo__bidder **out)
 {
-    bo_err err = need_role(c, BO_ROLE_BIDDER);
+    bo_err err = bo__need_role(c, BO_ROLE_BIDDER);
     if (!err)
-        err = need_opening(c);
+        err = bo__need_opening(c);
     if (err)
         return err;
     bo_phase p = c->s->phase;
@@ -340,6 +335,9 @@ static bo_err signin_guards(actx *c, const bo__bidder **out)
     if (memcmp(b->sign_fpr, c->a->fpr, 32))
         return REFUSE(c, BO_E_NOT_REGISTERED,
                       "signing certificate differs from the registered one");
+    if (c->s->revealed && !b->bid.listed)
+        return REFUSE(c, BO_E_NOT_REGISTERED, "After the deadline only the bidders who "
+                                              "submitted a bid take part.");
     *out = b;
     return need_bidder_identity(c);
 }
@@ -351,7 +349,7 @@ static bo_err do_signin(actx *c)
     if (err)
         return err;
     if (c->cmd->blacklisted)
-        return intercept(c, b);
+        return bo__apply_intercept(c, b);
     if (b->signed_in) {
         c->info->already = true;
         return BO_E_OK;
@@ -365,47 +363,47 @@ static bo_err do_signin(actx *c)
     bo_mpmap_bin(m, "nonce", c->a->nonce, 32);
     bo_mpmap_bin(m, "sig", c->cmd->sig.p, c->cmd->sig.len);
     bool before = bo__session_before_deadline(c->s);
-    err = emit(c, m, BO_EV_BIDDER_SIGNED_IN, before ? BO_AUD_BIDDER : BO_AUD_PUB, b->uscc);
-    counts n = current_counts(c->s);
-    n.signed_in++;
-    if (b->intercepted) {
-        n.intercepted--;
-        n.registered++;
-    }
+    err = bo__apply_emit(c, m, BO_EV_BIDDER_SIGNED_IN, before ? BO_AUD_BIDDER : BO_AUD_PUB,
+                         b->uscc);
+    bo__bidder x = *b;
+    x.signed_in = true;
+    x.intercepted = false;
     if (!err)
-        err = emit_tally(c, n, "signed_in");
+        err = bo__apply_tally(c, bo__session_counts_if(c->s, &x), "signed_in");
+    if (!err)
+        err = bo__apply_signin_request(c, b);
     return err;
 }
 
 static bo_err do_pause(actx *c)
 {
-    bo_err err = need_host(c, false);
+    bo_err err = bo__need_host(c, false);
     if (!err)
-        err = need_opening(c);
+        err = bo__need_opening(c);
     if (!err)
-        err = need_not_over(c);
+        err = bo__need_not_over(c);
     if (!err)
-        err = need_host_may_act(c);
+        err = bo__need_host_may_act(c);
     if (err)
         return err;
     if (c->s->phase < BO_PHASE_AWAITING_OPEN)
         return REFUSE(c, BO_E_PHASE, "The bid deadline is fixed and cannot be paused.");
-    if ((err = need_reason(c)))
+    if ((err = bo__need_reason(c)))
         return err;
     bo_mpmap *m = body_new(&err);
     if (!m)
         return err;
     bo_mpmap_str(m, "reason", c->cmd->reason);
-    return emit(c, m, BO_EV_PAUSED, BO_AUD_PUB, NULL);
+    return bo__apply_emit(c, m, BO_EV_PAUSED, BO_AUD_PUB, NULL);
 }
 
 static bo_err do_resume(actx *c)
 {
-    bo_err err = need_host(c, false);
+    bo_err err = bo__need_host(c, false);
     if (!err)
-        err = need_opening(c);
+        err = bo__need_opening(c);
     if (!err)
-        err = need_not_over(c);
+        err = bo__need_not_over(c);
     if (err)
         return err;
     if (!c->s->paused)
@@ -414,22 +412,26 @@ static bo_err do_resume(actx *c)
     if (!m)
         return err;
     bo_time_ms ms = c->cmd->now - c->s->paused_at;
-    bo_mpmap_u64(m, "paused_ms", ms > 0 ? (uint64_t)ms : 0);
-    return emit(c, m, BO_EV_RESUMED, BO_AUD_PUB, NULL);
+    ms = ms > 0 ? ms : 0;
+    bo_mpmap_u64(m, "paused_ms", (uint64_t)ms);
+    /* the decryption window's remaining time was frozen: its end moves by the pause */
+    if (c->s->phase == BO_PHASE_DECRYPTING && c->s->dec.started && !c->s->dec.window_closed)
+        bo_mpmap_i64(m, "ends_at", c->s->dec.ends_at + ms);
+    return bo__apply_emit(c, m, BO_EV_RESUMED, BO_AUD_PUB, NULL);
 }
 
 static bo_err do_fail(actx *c)
 {
-    bo_err err = need_host(c, true);
+    bo_err err = bo__need_host(c, true);
     if (!err)
-        err = need_opening(c);
+        err = bo__need_opening(c);
     if (!err)
-        err = need_not_over(c);
+        err = bo__need_not_over(c);
     if (!err)
-        err = need_reason(c);
+        err = bo__need_reason(c);
     if (err)
         return err;
-    return emit_phase(c, c->s->phase, BO_PHASE_FAILED, c->cmd->reason);
+    return bo__apply_phase(c, c->s->phase, BO_PHASE_FAILED, c->cmd->reason);
 }
 
 static bo_err dispatch(actx *c)
@@ -449,6 +451,20 @@ static bo_err dispatch(actx *c)
         return do_resume(c);
     case BO_CMD_FAIL:
         return do_fail(c);
+    case BO_CMD_SUBMIT:
+        return bo__apply_submit(c);
+    case BO_CMD_DECRYPT_START:
+        return bo__apply_decrypt_start(c);
+    case BO_CMD_DECRYPT_REFUSED:
+        return bo__apply_decrypt_refused(c);
+    case BO_CMD_DECRYPT_DIAG:
+        return bo__apply_decrypt_diag(c);
+    case BO_CMD_BID_DECRYPTED:
+        return bo__apply_bid_decrypted(c);
+    case BO_CMD_DECRYPT_EXTEND:
+        return bo__apply_decrypt_extend(c);
+    case BO_CMD_CLASSIFY:
+        return bo__apply_classify(c);
     default:
         return REFUSE(c, BO_E_INVALID_ARG, "Unknown command.");
     }

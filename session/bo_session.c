@@ -85,6 +85,10 @@ void bo_session_free(bo_session *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < s->n_bidders; i++) {
+        free(s->bidders[i].sign_cert);
+        bo__bid_cleanup(&s->bidders[i].bid);
+    }
     free(s->bidders);
     free(s->tender_mp);
     free(s);
@@ -153,19 +157,30 @@ bool bo__session_is_host(const bo_session *s, const uint8_t *fpr)
     return s->has_tender && fpr && !memcmp(fpr, s->host_fpr, 32);
 }
 
-void bo__session_counts(const bo_session *s, unsigned *registered, unsigned *signed_in,
-                        unsigned *intercepted)
+static void count_one(bo__counts *n, const bo__bidder *b)
 {
-    unsigned r = 0, si = 0, ic = 0;
+    bool counted = b->registered && !b->intercepted;
+    n->registered += counted;
+    n->signed_in += b->signed_in;
+    n->intercepted += b->intercepted;
+    n->submitted += counted && b->bid.present;
+}
+
+bo__counts bo__session_counts_if(const bo_session *s, const bo__bidder *changed)
+{
+    bo__counts n = {0, 0, 0, 0};
+    bool seen = false;
     for (size_t i = 0; i < s->n_bidders; i++) {
         const bo__bidder *b = &s->bidders[i];
-        r += b->registered && !b->intercepted;
-        si += b->signed_in;
-        ic += b->intercepted;
+        if (changed && !strcmp(b->uscc, changed->uscc)) {
+            b = changed;
+            seen = true;
+        }
+        count_one(&n, b);
     }
-    *registered = r;
-    *signed_in = si;
-    *intercepted = ic;
+    if (changed && !seen)
+        count_one(&n, changed);
+    return n;
 }
 
 bool bo__session_before_deadline(const bo_session *s)
@@ -202,9 +217,7 @@ static bo__bidder *upsert_bidder(bo_session *s, const char *uscc)
 
 /* -------------------------------------------------------------- body reads ---- */
 
-/* A string member of a body, copied NUL-terminated; false if absent, too long or not
- * clean UTF-8. */
-static bool body_str(const msgpack_object *o, const char *key, char *dst, size_t n)
+bool bo__body_str(const msgpack_object *o, const char *key, char *dst, size_t n)
 {
     const char *s;
     size_t len;
@@ -216,7 +229,7 @@ static bool body_str(const msgpack_object *o, const char *key, char *dst, size_t
     return true;
 }
 
-static bool body_fpr(const msgpack_object *o, const char *key, uint8_t out[32])
+bool bo__body_fpr(const msgpack_object *o, const char *key, uint8_t out[32])
 {
     const uint8_t *p;
     size_t len;
@@ -226,6 +239,13 @@ static bool body_fpr(const msgpack_object *o, const char *key, uint8_t out[32])
     return true;
 }
 
+bool bo__text_ok(const char *s, size_t len, size_t max_chars, bool empty_ok)
+{
+    if (!len)
+        return empty_ok;
+    return bo_utf8_valid(s, len) && !memchr(s, 0, len) && bo_utf8_count(s, len) <= max_chars;
+}
+
 /* ---------------------------------------------------------- fold per kind ---- */
 
 static bo_err fold_created(bo_session *s, const msgpack_object *o)
@@ -233,7 +253,7 @@ static bo_err fold_created(bo_session *s, const msgpack_object *o)
     const msgpack_object *t = bo_mpo_get(o, "tender");
     uint8_t host[32], seed[32];
     if (s->phase != BO_PHASE_NONE || !t || t->type != MSGPACK_OBJECT_MAP ||
-        !body_fpr(o, "host_fpr", host) || !body_fpr(o, "seed_commit", seed))
+        !bo__body_fpr(o, "host_fpr", host) || !bo__body_fpr(o, "seed_commit", seed))
         return BO_E_BAD_FIELD;
     bo_buf mp;
     bo_buf_init(&mp, SIZE_MAX / 4);
@@ -266,13 +286,18 @@ static bo_err fold_phase(bo_session *s, const msgpack_object *o)
 {
     char from[32], to[32], reason[sizeof(s->failed_reason)] = "";
     bo_phase pf, pt;
-    if (!body_str(o, "from", from, sizeof(from)) || !body_str(o, "to", to, sizeof(to)) ||
+    if (!bo__body_str(o, "from", from, sizeof(from)) || !bo__body_str(o, "to", to, sizeof(to)) ||
         bo_phase_parse(from, &pf) || bo_phase_parse(to, &pt) || pf != s->phase)
         return BO_E_BAD_FIELD;
     bool to_failed = pt == BO_PHASE_FAILED && pf != BO_PHASE_CLOSED && pf != BO_PHASE_FAILED;
     if (!to_failed && pt != next_phase(pf))
         return BO_E_BAD_FIELD;
-    if (bo_mpo_get(o, "reason") && !body_str(o, "reason", reason, sizeof(reason)))
+    /* decryption starts with a quorum and ends when every bid is resolved */
+    if (pt == BO_PHASE_DECRYPTING && !(s->revealed && s->quorum))
+        return BO_E_BAD_FIELD;
+    if (pf == BO_PHASE_DECRYPTING && pt == BO_PHASE_ANNOUNCING && !bo__session_all_resolved(s))
+        return BO_E_BAD_FIELD;
+    if (bo_mpo_get(o, "reason") && !bo__body_str(o, "reason", reason, sizeof(reason)))
         return BO_E_BAD_FIELD;
     s->phase = pt;
     if (to_failed) {
@@ -282,17 +307,40 @@ static bo_err fold_phase(bo_session *s, const msgpack_object *o)
     return BO_E_OK;
 }
 
+/* The first certificate of a chain (array of bin) member. */
+static bool body_leaf(const msgpack_object *o, const char *key, const uint8_t **p, size_t *n)
+{
+    const msgpack_object *a = bo_mpo_get(o, key);
+    if (!a || a->type != MSGPACK_OBJECT_ARRAY || !a->via.array.size)
+        return false;
+    const msgpack_object *leaf = &a->via.array.ptr[0];
+    if (leaf->type != MSGPACK_OBJECT_BIN || !leaf->via.bin.size)
+        return false;
+    *p = (const uint8_t *)leaf->via.bin.ptr;
+    *n = leaf->via.bin.size;
+    return true;
+}
+
 static bo_err fold_registered(bo_session *s, const bo_event *ev, const msgpack_object *o)
 {
     char uscc[19], org[256];
     uint8_t sign[32], enc[32];
-    if (!body_str(o, "uscc", uscc, sizeof(uscc)) || strcmp(uscc, ev->aud_uscc) ||
-        !body_str(o, "org", org, sizeof(org)) || !body_fpr(o, "sign_fpr", sign) ||
-        !body_fpr(o, "enc_fpr", enc))
+    const uint8_t *leaf;
+    size_t leaf_len;
+    if (!bo__body_str(o, "uscc", uscc, sizeof(uscc)) || strcmp(uscc, ev->aud_uscc) ||
+        !bo__body_str(o, "org", org, sizeof(org)) || !bo__body_fpr(o, "sign_fpr", sign) ||
+        !bo__body_fpr(o, "enc_fpr", enc) || !body_leaf(o, "sign_chain", &leaf, &leaf_len))
         return BO_E_BAD_FIELD;
-    if (reserve_bidder(s))
+    uint8_t *cert = malloc(leaf_len);
+    if (!cert || reserve_bidder(s)) {
+        free(cert);
         return BO_E_NOMEM;
+    }
+    memcpy(cert, leaf, leaf_len);
     bo__bidder *b = upsert_bidder(s, uscc);
+    free(b->sign_cert);
+    b->sign_cert = cert;
+    b->sign_cert_len = leaf_len;
     memcpy(b->org, org, sizeof(org));
     memcpy(b->sign_fpr, sign, 32);
     memcpy(b->enc_fpr, enc, 32);
@@ -306,7 +354,7 @@ static bo_err fold_signed_in(bo_session *s, const msgpack_object *o)
 {
     char uscc[19];
     size_t at;
-    if (!body_str(o, "uscc", uscc, sizeof(uscc)) || !find_bidder(s, uscc, &at) ||
+    if (!bo__body_str(o, "uscc", uscc, sizeof(uscc)) || !find_bidder(s, uscc, &at) ||
         !s->bidders[at].registered)
         return BO_E_BAD_FIELD;
     s->bidders[at].signed_in = true;
@@ -317,7 +365,7 @@ static bo_err fold_signed_in(bo_session *s, const msgpack_object *o)
 static bo_err fold_intercepted(bo_session *s, const msgpack_object *o)
 {
     char uscc[19], org[256];
-    if (!body_str(o, "uscc", uscc, sizeof(uscc)) || !body_str(o, "org", org, sizeof(org)))
+    if (!bo__body_str(o, "uscc", uscc, sizeof(uscc)) || !bo__body_str(o, "org", org, sizeof(org)))
         return BO_E_BAD_FIELD;
     if (reserve_bidder(s))
         return BO_E_NOMEM;
@@ -329,22 +377,71 @@ static bo_err fold_intercepted(bo_session *s, const msgpack_object *o)
     return BO_E_OK;
 }
 
+/* Whether b is named in bidders_revealed: registered, not intercepted, with a bid. */
+static bool opens(const bo__bidder *b)
+{
+    return b->registered && !b->intercepted && b->bid.present;
+}
+
+/* The list must name exactly the bids that open, in USCC order. */
+static bool revealed_list_ok(const bo_session *s, const msgpack_object *list)
+{
+    if (!list || list->type != MSGPACK_OBJECT_ARRAY)
+        return false;
+    uint32_t k = 0;
+    for (size_t i = 0; i < s->n_bidders; i++) {
+        const bo__bidder *b = &s->bidders[i];
+        if (!opens(b))
+            continue;
+        const msgpack_object *e = k < list->via.array.size ? &list->via.array.ptr[k] : NULL;
+        char uscc[19];
+        uint8_t bid[32];
+        if (!e || e->type != MSGPACK_OBJECT_MAP || !bo__body_str(e, "uscc", uscc, sizeof(uscc)) ||
+            strcmp(uscc, b->uscc) || !bo__body_fpr(e, "bid", bid) || memcmp(bid, b->bid.hash, 32))
+            return false;
+        k++;
+    }
+    return k == list->via.array.size;
+}
+
 static bo_err fold_revealed(bo_session *s, const msgpack_object *o)
 {
     bool quorum;
-    if (s->revealed || !bo_mpo_bool(o, "quorum", &quorum))
+    uint64_t count, min;
+    if (s->revealed || s->phase != BO_PHASE_AWAITING_OPEN || !bo_mpo_bool(o, "quorum", &quorum) ||
+        !bo_mpo_u64(o, "count", &count) || !bo_mpo_u64(o, "min", &min) ||
+        min != s->tender.min_bidders || quorum != (count >= min) ||
+        !revealed_list_ok(s, bo_mpo_get(o, "bidders")) ||
+        count != bo_mpo_get(o, "bidders")->via.array.size)
         return BO_E_BAD_FIELD;
     s->revealed = true;
     s->quorum = quorum;
+    for (size_t i = 0; i < s->n_bidders; i++)
+        s->bidders[i].bid.listed = opens(&s->bidders[i]);
     return BO_E_OK;
 }
 
-static bo_err fold_pause(bo_session *s, const bo_event *ev, bool paused)
+static bo_err fold_pause(bo_session *s, const bo_event *ev, const msgpack_object *o, bool paused)
 {
     if (s->paused == paused)
         return BO_E_BAD_FIELD;
+    bo_time_ms ends_at = s->dec.ends_at;
+    if (!paused) {
+        /* paused_ms is the pause's length; an open decryption window moves by it */
+        uint64_t ms;
+        int64_t at = 0;
+        bo_time_ms want = ev->ts > s->paused_at ? ev->ts - s->paused_at : 0;
+        bool moves = s->phase == BO_PHASE_DECRYPTING && s->dec.started && !s->dec.window_closed;
+        bool has_at = bo_mpo_get(o, "ends_at") != NULL;
+        if (!bo_mpo_u64(o, "paused_ms", &ms) || ms != (uint64_t)want || has_at != moves ||
+            (moves && (!bo_mpo_i64(o, "ends_at", &at) || at != s->dec.ends_at + want)))
+            return BO_E_BAD_FIELD;
+        if (moves)
+            ends_at = at;
+    }
     s->paused = paused;
     s->paused_at = paused ? ev->ts : 0;
+    s->dec.ends_at = ends_at;
     return BO_E_OK;
 }
 
@@ -365,12 +462,12 @@ static bo_err fold_body(bo_session *s, const bo_event *ev, const msgpack_object 
         return fold_revealed(s, o);
     case BO_EV_PAUSED:
     case BO_EV_RESUMED:
-        return fold_pause(s, ev, ev->kind == BO_EV_PAUSED);
+        return fold_pause(s, ev, o, ev->kind == BO_EV_PAUSED);
     case BO_EV_TALLY:
     case BO_EV_HEAD_SIGNED:
         return BO_E_OK;
     default:
-        return BO_E_BAD_FIELD;
+        return bo__bid_fold(s, ev, o);
     }
 }
 
@@ -389,6 +486,14 @@ static bool audience_ok(const bo_session *s, const bo_event *ev)
         return ev->aud == (before ? BO_AUD_SUP : BO_AUD_STAFF);
     case BO_EV_HEAD_SIGNED:
         return ev->aud == (before ? BO_AUD_SUP : BO_AUD_PUB);
+    case BO_EV_BID_SUBMITTED:
+    case BO_EV_DECRYPT_REQUEST:
+        return ev->aud == BO_AUD_BIDDER;
+    case BO_EV_DECRYPT_REFUSED:
+    case BO_EV_DECRYPT_DIAGNOSTIC:
+        return ev->aud == BO_AUD_STAFF;
+    case BO_EV_BID_FORM:
+        return ev->aud == BO_AUD_SUP;
     default:
         return ev->aud == BO_AUD_PUB;
     }
@@ -594,7 +699,10 @@ bool bo_session_is_signed_in(const bo_session *s, const char *uscc)
 void bo_session_counts(const bo_session *s, unsigned *registered, unsigned *signed_in,
                        unsigned *intercepted)
 {
-    bo__session_counts(s, registered, signed_in, intercepted);
+    bo__counts n = bo__session_counts_if(s, NULL);
+    *registered = n.registered;
+    *signed_in = n.signed_in;
+    *intercepted = n.intercepted;
 }
 
 bool bo_session_revealed(const bo_session *s)
@@ -610,5 +718,7 @@ bo_time_ms bo_session_next_timer(const bo_session *s)
         return s->tender.checkin_at;
     if (s->phase == BO_PHASE_CHECKIN)
         return s->tender.deadline;
+    if (s->phase == BO_PHASE_DECRYPTING && s->dec.started && !s->dec.window_closed)
+        return s->dec.ends_at;
     return 0;
 }

@@ -110,43 +110,82 @@ static bo_err put_pos(bo_mpmap *m, const bo_session *s, const bo_view *v)
 
 static bo_err put_counts(bo_mpmap *m, const bo_session *s)
 {
-    unsigned r, si, ic;
-    bo__session_counts(s, &r, &si, &ic);
+    bo__counts n = bo__session_counts_if(s, NULL);
     bo_err err;
     bo_mpmap *c = bo_mpmap_new(&err);
     if (!c)
         return err;
-    bo_mpmap_u64(c, "registered", r);
-    bo_mpmap_u64(c, "signed_in", si);
-    bo_mpmap_u64(c, "intercepted", ic);
+    bo_mpmap_u64(c, "registered", n.registered);
+    bo_mpmap_u64(c, "signed_in", n.signed_in);
+    bo_mpmap_u64(c, "intercepted", n.intercepted);
+    bo_mpmap_u64(c, "submitted", n.submitted);
     return bo__session_put_map(m, "counts", c);
 }
 
-bo_err bo__session_put_bidders(bo_mpmap *m, const bo_session *s, unsigned *count)
+static bool in_list(const bo__bidder *b, bo__list which)
 {
-    unsigned r, si, ic;
-    bo__session_counts(s, &r, &si, &ic);
+    bool counted = b->registered && !b->intercepted;
+    switch (which) {
+    case BO__LIST_REGISTERED:
+        return counted;
+    case BO__LIST_BIDS:
+        return counted && b->bid.present;
+    default:
+        return b->bid.listed;
+    }
+}
+
+static bo_err put_list_entry(bo_buf *out, const bo__bidder *b, bo__list which)
+{
+    bo_err err;
+    bo_mpmap *e = bo_mpmap_new(&err);
+    if (!e)
+        return err;
+    bo_mpmap_str(e, "uscc", b->uscc);
+    bo_mpmap_str(e, "org", b->org);
+    bo_mpmap_bool(e, "signed_in", b->signed_in);
+    if (b->bid.present)
+        bo_mpmap_bin(e, "bid", b->bid.hash, 32);
+    if (which == BO__LIST_OPENED)
+        bo_mpmap_str(e, "state", bo__bid_state(&b->bid));
+    err = bo_mpmap_finish(e, out);
+    bo_mpmap_free(e);
+    return err;
+}
+
+bo_err bo__session_put_bidders(bo_mpmap *m, const bo_session *s, bo__list which,
+                               unsigned *count)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < s->n_bidders; i++)
+        n += in_list(&s->bidders[i], which);
     bo_buf b;
     bo_buf_init(&b, SIZE_MAX / 4);
-    bo_err err = bo_mp_array_header(&b, r);
-    for (size_t i = 0; i < s->n_bidders && !err; i++) {
-        const bo__bidder *bd = &s->bidders[i];
-        if (!bd->registered || bd->intercepted)
-            continue;
-        bo_mpmap *e = bo_mpmap_new(&err);
-        if (!e)
-            break;
-        bo_mpmap_str(e, "uscc", bd->uscc);
-        bo_mpmap_str(e, "org", bd->org);
-        bo_mpmap_bool(e, "signed_in", bd->signed_in);
-        err = bo_mpmap_finish(e, &b);
-        bo_mpmap_free(e);
-    }
+    bo_err err = bo_mp_array_header(&b, n);
+    for (size_t i = 0; i < s->n_bidders && !err; i++)
+        if (in_list(&s->bidders[i], which))
+            err = put_list_entry(&b, &s->bidders[i], which);
     bo_err err2 = bo_mpmap_raw(m, "bidders", err ? NULL : b.data, err ? 0 : b.len);
     bo_buf_cleanup(&b);
     if (count)
-        *count = r;
+        *count = n;
     return err ? err : err2;
+}
+
+/* me.bid {hash, size, receipt_sig, ts}: what the bidder's receipt says. */
+static void put_my_bid(bo_mpmap *me, const bo__bid *bid)
+{
+    bo_err err;
+    bo_mpmap *b = bo_mpmap_new(&err);
+    if (!b) {
+        bo_mpmap_raw(me, "bid", NULL, 0); /* sticky error */
+        return;
+    }
+    bo_mpmap_bin(b, "hash", bid->hash, 32);
+    bo_mpmap_u64(b, "size", bid->size);
+    bo_mpmap_bin(b, "receipt_sig", bid->receipt_sig, bid->receipt_sig_len);
+    bo_mpmap_i64(b, "ts", bid->ts);
+    bo__session_put_map(me, "bid", b);
 }
 
 static bo_err put_me(bo_mpmap *m, const bo_session *s, const char *uscc)
@@ -155,9 +194,34 @@ static bo_err put_me(bo_mpmap *m, const bo_session *s, const char *uscc)
     bo_mpmap *me = bo_mpmap_new(&err);
     if (!me)
         return err;
+    const bo__bidder *b = bo__session_bidder(s, uscc);
     bo_mpmap_bool(me, "registered", bo_session_is_registered(s, uscc));
     bo_mpmap_bool(me, "signed_in", bo_session_is_signed_in(s, uscc));
+    if (b && b->bid.present)
+        put_my_bid(me, &b->bid);
+    /* the pending request, so that a client that reconnects can go on decrypting */
+    if (b && b->bid.req_body && s->phase == BO_PHASE_DECRYPTING && !b->bid.decrypted &&
+        b->bid.outcome == BO__OUTCOME_NONE)
+        bo_mpmap_raw(me, "req", b->bid.req_body, b->bid.req_body_len);
     return bo__session_put_map(m, "me", me);
+}
+
+/* decrypt {ends_at, bids, decrypted, classified, window_closed, extended} */
+static bo_err put_decrypt(bo_mpmap *m, const bo_session *s)
+{
+    bo_err err;
+    bo_mpmap *d = bo_mpmap_new(&err);
+    if (!d)
+        return err;
+    unsigned bids, decrypted, classified;
+    bo__session_bid_counts(s, &bids, &decrypted, &classified);
+    bo_mpmap_i64(d, "ends_at", s->dec.ends_at);
+    bo_mpmap_u64(d, "bids", bids);
+    bo_mpmap_u64(d, "decrypted", decrypted);
+    bo_mpmap_u64(d, "classified", classified);
+    bo_mpmap_bool(d, "window_closed", s->dec.window_closed);
+    bo_mpmap_bool(d, "extended", s->dec.extended);
+    return bo__session_put_map(m, "decrypt", d);
 }
 
 static void put_state(bo_mpmap *m, const bo_session *s, bo_time_ms now)
@@ -189,9 +253,12 @@ bo_err bo_session_snapshot(const bo_session *s, const bo_view *v, bo_time_ms now
     if (!err && g.counts)
         err = put_counts(m, s);
     if (!err && g.bidders)
-        err = bo__session_put_bidders(m, s, NULL);
+        err = bo__session_put_bidders(m, s, s->revealed ? BO__LIST_OPENED : BO__LIST_REGISTERED,
+                                      NULL);
     if (!err && g.me)
         err = put_me(m, s, v->uscc);
+    if (!err && s->dec.started)
+        err = put_decrypt(m, s);
     if (!err)
         err = bo_mpmap_finish(m, out);
     bo_mpmap_free(m);

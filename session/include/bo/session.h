@@ -86,6 +86,8 @@ typedef enum bo_cmd_type {
     BO_CMD_BID_DECRYPTED,   /* system: the server opened a bid; form extracted */
     BO_CMD_DECRYPT_EXTEND,  /* host, once */
     BO_CMD_CLASSIFY,        /* host: 撤销 (revoked) or 撤回 (withdrawn) after the window */
+    BO_CMD_DECRYPT_REISSUE, /* system: a new decrypt_request for cmd->uscc (the node that got
+                               the response lost the request's key: restart, other node) */
 } bo_cmd_type;
 
 /* A decryption request the server prepared for one bidder (fresh X25519 key, signed):
@@ -225,6 +227,8 @@ typedef struct bo_bid_view {
     bo_bytes ri;
     uint8_t sign_fpr[32]; /* the registered signing certificate (package signature) */
     bo_bytes sign_chain;  /* its DER (leaf) */
+    bo_time_ms ts;        /* when the server accepted the bid (the receipt's ts) */
+    bo_bytes receipt_sig; /* the receipt's signature from bid_submitted */
     bool signed_in;
     bool decrypted;
     bool classified;
@@ -239,12 +243,20 @@ bool bo_session_bid(const bo_session *s, const char *uscc, bo_bid_view *out);
 bool bo_session_find_request(const bo_session *s, const char *req, bo_bid_view *out);
 
 /** The bidders that need a decryption request if the given command were applied now:
- * for decrypt_start every signed-in bidder with a bid; for a signin during decrypting that
- * bidder if it has a bid and none pending. Fills up to max USCCs, returns how many. */
+ * for decrypt_start (in awaiting_open) every signed-in bidder with a bid opened here; for a
+ * signin during decrypting with the window open that bidder (uscc) if it is not signed in
+ * yet, has a bid not yet decrypted or classified, and no request. apply refuses the command
+ * (BO_E_INVALID_ARG) when one of them has no request in cmd->reqs. Fills up to max USCCs in
+ * USCC order, returns how many it wrote. */
 size_t bo_session_decrypt_due(const bo_session *s, bo_cmd_type type, const char *uscc,
                               char (*out)[19], size_t max);
 
-/** Decryption progress: bids to open, decrypted, classified; the window's end (0 if none). */
+/** Whether decrypt_response and decrypt_failed are still accepted at now: decrypting, and
+ * the window not closed (its end not reached, or the opening paused, which freezes it). */
+bool bo_session_window_open(const bo_session *s, bo_time_ms now);
+
+/** Decryption progress: bids to open, decrypted, classified; the window's end (0 if none).
+ * Any pointer may be NULL. */
 void bo_session_decrypt_progress(const bo_session *s, unsigned *bids, unsigned *decrypted,
                                  unsigned *classified, bo_time_ms *ends_at);
 

@@ -1,246 +1,7 @@
 /* Tests for the opening's state machine (docs/protocol.md §6-§7): every phase rule and
  * refusal, timers, secrecy before the deadline (who sees which event, what each snapshot
  * shows), fold refusing a broken chain, and a full replay from storage records. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "bo/session.h"
-
-#define H 3600000LL
-#define T0 1800000000000LL
-#define CHECKIN (T0 + H)
-#define DEADLINE (T0 + 2 * H)
-#define OID "T-2026.001"
-
-static const char *const USCC[3] = {"91350100M000100Y43", "91350100M000100Y44",
-                                    "91350100M000100Y45"};
-static uint8_t der_sign[3][40], der_enc[3][40];
-static bo_bytes sign_v[3], enc_v[3];
-static const uint8_t sigbytes[] = {0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02};
-static const uint8_t key_fpr[32] = {0xee};
-
-typedef struct fx {
-    bo_session *s;
-    bo_tender tender;
-    bo_actor op, host, host2, sup, site, obs, sys, bid[3];
-    bo_event_list log; /* every folded event, with its stream positions */
-    size_t last_from;  /* first event of the last command in log */
-    bo_apply_info info;
-    char detail[256];
-} fx;
-
-/* ------------------------------------------------------------------ fixture ---- */
-
-static void actor(bo_actor *a, bo_role role, uint8_t fpr_byte, const char *name)
-{
-    memset(a, 0, sizeof(*a));
-    a->role = role;
-    if (fpr_byte)
-        memset(a->fpr, fpr_byte, 32);
-    snprintf(a->org, sizeof(a->org), "%s org", name);
-    snprintf(a->person, sizeof(a->person), "%s", name);
-    memset(a->nonce, 0x4e, 32);
-}
-
-static void bidder(bo_actor *a, int i)
-{
-    actor(a, BO_ROLE_BIDDER, (uint8_t)(0xb0 + i), USCC[i]);
-    snprintf(a->uscc, sizeof(a->uscc), "%s", USCC[i]);
-    snprintf(a->org, sizeof(a->org), "Company %c Ltd", 'A' + i);
-    memset(der_sign[i], 0x30 + i, sizeof(der_sign[i]));
-    memset(der_enc[i], 0x60 + i, sizeof(der_enc[i]));
-    sign_v[i] = (bo_bytes){der_sign[i], sizeof(der_sign[i])};
-    enc_v[i] = (bo_bytes){der_enc[i], sizeof(der_enc[i])};
-    a->sign_chain = (bo_bytes_list){&sign_v[i], 1};
-    a->enc_chain = (bo_bytes_list){&enc_v[i], 1};
-    memset(a->enc_fpr, 0xc0 + i, 32);
-    a->has_enc = true;
-}
-
-static fx *fx_new(unsigned min_bidders, bool counts_early)
-{
-    fx *f = calloc(1, sizeof(*f));
-    bo_err err;
-    f->s = bo_session_new(OID, &err);
-    assert_non_null(f->s);
-    bo_tender *t = &f->tender;
-    snprintf(t->title, sizeof(t->title), "道路改造工程");
-    t->checkin_at = CHECKIN;
-    t->deadline = DEADLINE;
-    t->min_bidders = min_bidders;
-    t->counts_early = counts_early;
-    t->decrypt_window_s = 1800;
-    memcpy(t->currency, "CNY", 4);
-    t->tz_offset_min = 480;
-    actor(&f->op, BO_ROLE_OPERATOR, 0x0a, "operator");
-    actor(&f->host, BO_ROLE_HOST, 0x1a, "host");
-    actor(&f->host2, BO_ROLE_HOST, 0x2a, "other host");
-    actor(&f->sup, BO_ROLE_SUPERVISOR, 0x3a, "supervisor");
-    actor(&f->site, BO_ROLE_SITE, 0x4a, "site");
-    actor(&f->obs, BO_ROLE_OBSERVER, 0, "observer");
-    actor(&f->sys, BO_ROLE_SYSTEM, 0, "system");
-    for (int i = 0; i < 3; i++)
-        bidder(&f->bid[i], i);
-    bo_event_list_init(&f->log);
-    return f;
-}
-
-static void fx_free(fx *f)
-{
-    bo_session_free(f->s);
-    bo_event_list_cleanup(&f->log);
-    free(f);
-}
-
-static bo_cmd cmd(fx *f, bo_cmd_type type, const bo_actor *a, bo_time_ms now)
-{
-    bo_cmd c;
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.actor = a;
-    c.now = now;
-    c.tender = &f->tender;
-    memset(c.seed_commit, 0x5e, 32);
-    c.sig = (bo_bytes){sigbytes, sizeof(sigbytes)};
-    return c;
-}
-
-/* Seals and folds evs, keeping copies in the log. */
-static void commit(fx *f, bo_event_list *evs)
-{
-    assert_int_equal(bo_session_seal(f->s, evs), BO_E_OK);
-    for (size_t i = 0; i < evs->n; i++) {
-        assert_int_equal(bo_session_fold(f->s, &evs->v[i]), BO_E_OK);
-        bo_event copy;
-        assert_int_equal(bo_event_copy(&copy, &evs->v[i]), BO_E_OK);
-        assert_int_equal(bo_event_list_push(&f->log, &copy), BO_E_OK);
-    }
-}
-
-/* apply, seal, fold; then the signed head when asked for. */
-static bo_err run_cmd(fx *f, const bo_cmd *c)
-{
-    bo_event_list evs;
-    bo_event_list_init(&evs);
-    uint64_t seq = bo_session_seq(f->s);
-    bo_err err = bo_session_apply(f->s, c, &evs, &f->info, f->detail, sizeof(f->detail));
-    assert_int_equal(bo_session_seq(f->s), seq); /* apply never changes the state */
-    f->last_from = f->log.n;
-    if (err) {
-        assert_int_equal(evs.n, 0);
-        return err;
-    }
-    commit(f, &evs);
-    bo_event_list_cleanup(&evs);
-    if (f->info.needs_head) {
-        assert_int_equal(bo_session_head_event(f->s, bo_session_phase(f->s), bo_session_seq(f->s),
-                                               bo_session_head(f->s), c->now, sigbytes,
-                                               sizeof(sigbytes), key_fpr, &evs),
-                         BO_E_OK);
-        commit(f, &evs);
-        bo_event_list_cleanup(&evs);
-    }
-    return BO_E_OK;
-}
-
-static bo_err run(fx *f, bo_cmd_type type, const bo_actor *a, bo_time_ms now)
-{
-    bo_cmd c = cmd(f, type, a, now);
-    if (type == BO_CMD_PAUSE || type == BO_CMD_FAIL)
-        c.reason = "网络故障";
-    return run_cmd(f, &c);
-}
-
-static bo_err run_blacklisted(fx *f, bo_cmd_type type, const bo_actor *a, bo_time_ms now)
-{
-    bo_cmd c = cmd(f, type, a, now);
-    c.blacklisted = true;
-    c.bl_reason = "失信被执行人";
-    c.bl_source = "信用中国";
-    return run_cmd(f, &c);
-}
-
-/* The kinds of the last command's events, comma-separated. */
-static const char *last_kinds(fx *f)
-{
-    static char s[512];
-    s[0] = 0;
-    for (size_t i = f->last_from; i < f->log.n; i++) {
-        if (s[0])
-            strcat(s, ",");
-        strcat(s, bo_event_kind_name(f->log.v[i].kind));
-    }
-    return s;
-}
-
-static const bo_event *last(fx *f, size_t i)
-{
-    assert_true(f->last_from + i < f->log.n);
-    return &f->log.v[f->last_from + i];
-}
-
-static void expect_refusal(fx *f, bo_err got, bo_err want)
-{
-    if (got != want)
-        fail_msg("want %s, got %s (%s)", bo_err_name(want), bo_err_name(got), f->detail);
-    assert_true(f->detail[0] != 0); /* every refusal explains itself */
-}
-
-/* A body as a parsed object; the zone is freed by body_free. */
-typedef struct body {
-    msgpack_zone *z;
-    msgpack_object o;
-} body;
-
-static body parse_body(const bo_event *ev)
-{
-    body b;
-    assert_int_equal(bo_mp_parse(ev->body, ev->body_len, &b.z, &b.o), BO_E_OK);
-    return b;
-}
-
-static uint64_t body_u64(const bo_event *ev, const char *key)
-{
-    body b = parse_body(ev);
-    uint64_t v = 0;
-    assert_true(bo_mpo_u64(&b.o, key, &v));
-    msgpack_zone_free(b.z);
-    return v;
-}
-
-static bool body_bool(const bo_event *ev, const char *key)
-{
-    body b = parse_body(ev);
-    bool v = false;
-    assert_true(bo_mpo_bool(&b.o, key, &v));
-    msgpack_zone_free(b.z);
-    return v;
-}
-
-static void body_str_is(const bo_event *ev, const char *key, const char *want)
-{
-    body b = parse_body(ev);
-    const char *s;
-    size_t n;
-    assert_true(bo_mpo_str(&b.o, key, &s, &n));
-    if (n != strlen(want) || memcmp(s, want, n))
-        fail_msg("%s.%s is \"%.*s\", not \"%s\"", bo_event_kind_name(ev->kind), key, (int)n, s,
-                 want);
-    msgpack_zone_free(b.z);
-}
-
-/* Created by the host; optionally registered bidders; optionally through the deadline. */
-static fx *opening(unsigned min_bidders, bool counts_early)
-{
-    fx *f = fx_new(min_bidders, counts_early);
-    assert_int_equal(run(f, BO_CMD_CREATE, &f->host, T0), BO_E_OK);
-    return f;
-}
+#include "session_fx.h"
 
 /* ------------------------------------------------------------------- names ---- */
 
@@ -341,12 +102,16 @@ static void timers(void **state)
 
     assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[1], T0), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[0], T0), BO_E_OK);
+    assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[2], T0), BO_E_OK); /* without a bid */
+    assert_int_equal(submit(f, 1, T0 + 1, 0), BO_E_OK);
+    assert_int_equal(submit(f, 0, T0 + 2, 0), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_SIGNIN, &f->bid[1], CHECKIN + 5), BO_E_OK);
+    assert_int_equal(run(f, BO_CMD_SIGNIN, &f->bid[2], CHECKIN + 6), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_TICK, &f->sys, DEADLINE), BO_E_OK);
     assert_string_equal(last_kinds(f), "phase_changed,bidders_revealed,head_signed");
     body_str_is(last(f, 0), "to", "awaiting_open");
     const bo_event *rev = last(f, 1);
-    assert_int_equal(body_u64(rev, "count"), 2);
+    assert_int_equal(body_u64(rev, "count"), 2); /* the bids, not the registrations */
     assert_int_equal(body_u64(rev, "min"), 2);
     assert_true(body_bool(rev, "quorum"));
     body b = parse_body(rev);
@@ -356,8 +121,16 @@ static void timers(void **state)
     const char *u;
     size_t n;
     bool signed_in;
+    const uint8_t *hash;
     assert_true(bo_mpo_str(&list->via.array.ptr[0], "uscc", &u, &n)); /* sorted by USCC */
     assert_memory_equal(u, USCC[0], 18);
+    assert_true(bo_mpo_bin(&list->via.array.ptr[0], "bid", &hash, &n));
+    assert_int_equal(n, 32);
+    assert_int_equal(hash[0], bid_info(0, 0).hash[0]);
+    assert_true(bo_mpo_str(&list->via.array.ptr[1], "uscc", &u, &n));
+    assert_memory_equal(u, USCC[1], 18);
+    if (memmem(rev->body, rev->body_len, USCC[2], 18))
+        fail_msg("a registered bidder without a bid is named in public");
     assert_true(bo_mpo_bool(&list->via.array.ptr[0], "signed_in", &signed_in));
     assert_false(signed_in);
     assert_true(bo_mpo_bool(&list->via.array.ptr[1], "signed_in", &signed_in));
@@ -477,11 +250,17 @@ static void signin_rules(void **state)
     assert_int_equal(bo_session_seq(f->s), seq);
     fx_free(f);
 
-    /* after the deadline sign-ins are public; blacklisted ones are staff */
+    /* after the deadline sign-ins are public; blacklisted ones are staff; only bidders
+     * with a bid take part */
     f = opening(1, false);
-    assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[0], T0), BO_E_OK);
-    assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[1], T0), BO_E_OK);
+    register_and_submit(f, 2);
+    assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[2], T0), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_TICK, &f->sys, DEADLINE), BO_E_OK);
+    seq = bo_session_seq(f->s);
+    expect_refusal(f, run(f, BO_CMD_SIGNIN, &f->bid[2], DEADLINE + 1), BO_E_NOT_REGISTERED);
+    expect_refusal(f, run_blacklisted(f, BO_CMD_SIGNIN, &f->bid[2], DEADLINE + 1),
+                   BO_E_NOT_REGISTERED); /* not even an interception names it */
+    assert_int_equal(bo_session_seq(f->s), seq);
     assert_int_equal(run(f, BO_CMD_SIGNIN, &f->bid[0], DEADLINE + 1), BO_E_OK);
     assert_int_equal(last(f, 0)->aud, BO_AUD_PUB);
     assert_int_equal(run_blacklisted(f, BO_CMD_SIGNIN, &f->bid[1], DEADLINE + 2), BO_E_OK);
@@ -499,7 +278,7 @@ static void signin_rules(void **state)
 static void pause_and_resume(void **state)
 {
     fx *f = opening(1, false);
-    assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[0], T0), BO_E_OK);
+    register_and_submit(f, 1);
     expect_refusal(f, run(f, BO_CMD_PAUSE, &f->host, T0 + 1), BO_E_PHASE); /* the deadline */
     assert_int_equal(run(f, BO_CMD_TICK, &f->sys, CHECKIN), BO_E_OK);
     expect_refusal(f, run(f, BO_CMD_PAUSE, &f->host, CHECKIN + 1), BO_E_PHASE);
@@ -571,11 +350,15 @@ static void fail_rules(void **state)
 static void quorum_rule(void **state)
 {
     fx *f = opening(3, false);
-    assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[0], T0), BO_E_OK);
+    register_and_submit(f, 1);
+    assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[1], T0), BO_E_OK);
+    assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[2], T0), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_TICK, &f->sys, DEADLINE), BO_E_OK);
     assert_string_equal(last_kinds(f), "phase_changed,phase_changed,bidders_revealed,head_signed");
-    assert_false(body_bool(last(f, 2), "quorum"));
+    assert_false(body_bool(last(f, 2), "quorum")); /* three registered, one bid */
+    assert_int_equal(body_u64(last(f, 2), "count"), 1);
     expect_refusal(f, run(f, BO_CMD_PAUSE, &f->host, DEADLINE + 1), BO_E_QUORUM);
+    expect_refusal(f, decrypt_start(f, DEADLINE + 1, 0), BO_E_QUORUM);
     assert_int_equal(run(f, BO_CMD_SIGNIN, &f->bid[0], DEADLINE + 2), BO_E_OK); /* bidders may */
     assert_int_equal(run(f, BO_CMD_FAIL, &f->host, DEADLINE + 3), BO_E_OK);
     assert_int_equal(last(f, 1)->aud, BO_AUD_PUB);
@@ -584,40 +367,6 @@ static void quorum_rule(void **state)
 
 /* ----------------------------------------------------------------- secrecy ---- */
 
-typedef struct viewer {
-    const char *name;
-    bo_view v;
-} viewer;
-
-/* observer, site, operator, this host, another host, bidder 0, bidder 1, supervisor */
-static void viewers(fx *f, viewer out[8])
-{
-    out[0] = (viewer){"observer", {BO_ROLE_OBSERVER, NULL, NULL}};
-    out[1] = (viewer){"site", {BO_ROLE_SITE, f->site.fpr, NULL}};
-    out[2] = (viewer){"operator", {BO_ROLE_OPERATOR, f->op.fpr, NULL}};
-    out[3] = (viewer){"host", {BO_ROLE_HOST, f->host.fpr, NULL}};
-    out[4] = (viewer){"host2", {BO_ROLE_HOST, f->host2.fpr, NULL}};
-    out[5] = (viewer){"bidder0", {BO_ROLE_BIDDER, f->bid[0].fpr, USCC[0]}};
-    out[6] = (viewer){"bidder1", {BO_ROLE_BIDDER, f->bid[1].fpr, USCC[1]}};
-    out[7] = (viewer){"supervisor", {BO_ROLE_SUPERVISOR, f->sup.fpr, NULL}};
-}
-
-/* Checks the streams through which each viewer gets the last command's events.
- * want[i] for viewer i as letters: p pub, s staff, b bidder, a all, - none, one per event. */
-static void expect_streams(fx *f, const char *const want[8])
-{
-    viewer vs[8];
-    viewers(f, vs);
-    for (int i = 0; i < 8; i++) {
-        char got[16] = "";
-        for (size_t e = f->last_from; e < f->log.n && e - f->last_from < 15; e++) {
-            bo_stream st = bo_session_event_stream(f->s, &vs[i].v, &f->log.v[e]);
-            got[e - f->last_from] = "-psba"[st];
-        }
-        if (strcmp(got, want[i]))
-            fail_msg("%s sees [%s] of %s, want [%s]", vs[i].name, got, last_kinds(f), want[i]);
-    }
-}
 
 static void who_sees_which_event(void **state)
 {
@@ -634,6 +383,14 @@ static void who_sees_which_event(void **state)
         snprintf(w[5], 8, "b%s", t);
         snprintf(w[7], 8, "aa");
         expect_streams(f, (const char *const[]){w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]});
+        /* bid_submitted (b:0), tally: exactly like a registration */
+        assert_int_equal(submit(f, 0, T0 + 1, 0), BO_E_OK);
+        assert_string_equal(last_kinds(f), "bid_submitted,tally");
+        body_str_is(last(f, 1), "cause", "submitted");
+        expect_streams(f, (const char *const[]){w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]});
+        /* a replacement changes no count: no tally */
+        assert_int_equal(submit(f, 0, T0 + 2, 1), BO_E_OK);
+        expect_streams(f, (const char *const[]){"-", "-", "-", "-", "-", "b", "-", "a"});
 
         assert_int_equal(run(f, BO_CMD_TICK, &f->sys, CHECKIN), BO_E_OK);
         /* phase_changed (pub), head_signed (sup) */
@@ -651,6 +408,13 @@ static void who_sees_which_event(void **state)
         expect_streams(f, (const char *const[]){w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]});
 
         assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[2], CHECKIN + 3), BO_E_OK);
+        assert_int_equal(submit(f, 2, CHECKIN + 4, 0), BO_E_OK);
+        /* bid_submitted (b:2, seen by neither bidder 0 nor 1), tally */
+        for (int i = 0; i < 8; i++)
+            snprintf(w[i], 8, "-%s", t);
+        snprintf(w[3], 8, "-%s", ts);
+        snprintf(w[7], 8, "aa");
+        expect_streams(f, (const char *const[]){w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]});
         assert_int_equal(run(f, BO_CMD_TICK, &f->sys, DEADLINE), BO_E_OK);
         /* phase_changed, bidders_revealed, head_signed: all public now */
         expect_streams(f, (const char *const[]){"ppp", "ppp", "ppp", "ppp", "ppp", "ppp", "ppp",
@@ -691,8 +455,7 @@ static void private_streams(void **state)
 static void stream_positions(void **state)
 {
     fx *f = opening(2, false);
-    run(f, BO_CMD_REGISTER, &f->bid[0], T0);
-    run(f, BO_CMD_REGISTER, &f->bid[1], T0);
+    register_and_submit(f, 2);
     run(f, BO_CMD_TICK, &f->sys, CHECKIN);
     run(f, BO_CMD_SIGNIN, &f->bid[0], CHECKIN + 1);
     run(f, BO_CMD_TICK, &f->sys, DEADLINE);
@@ -718,37 +481,13 @@ static void stream_positions(void **state)
     assert_int_equal(bo_session_staff_count(f->s), staff);
     assert_int_equal(bo_session_bidder_count(f->s, USCC[0]), b0);
     assert_int_equal(bo_session_bidder_count(f->s, USCC[1]), b1);
-    assert_int_equal(b0, 2); /* registered, signed in before the deadline */
-    assert_int_equal(b1, 1); /* registered; its sign-in was public */
+    assert_int_equal(b0, 3); /* registered, submitted, signed in before the deadline */
+    assert_int_equal(b1, 2); /* registered, submitted; its sign-in was public */
     assert_int_equal(bo_session_bidder_count(f->s, USCC[2]), 0);
     fx_free(f);
 }
 
 /* -------------------------------------------------------------- snapshots ---- */
-
-typedef struct snap {
-    bo_buf b;
-    msgpack_zone *z;
-    msgpack_object o;
-} snap;
-
-static void snap_take(fx *f, const bo_view *v, snap *s)
-{
-    bo_buf_init(&s->b, 1 << 20);
-    assert_int_equal(bo_session_snapshot(f->s, v, T0 + 5, &s->b), BO_E_OK);
-    assert_int_equal(bo_mp_parse(s->b.data, s->b.len, &s->z, &s->o), BO_E_OK);
-}
-
-static void snap_free(snap *s)
-{
-    msgpack_zone_free(s->z);
-    bo_buf_cleanup(&s->b);
-}
-
-static bool mentions(const snap *s, const char *text)
-{
-    return memmem(s->b.data, s->b.len, text, strlen(text)) != NULL;
-}
 
 /* One viewer's snapshot against what protocol.md §7 lets it see. */
 static void check_snapshot(fx *f, const viewer *vw, bool counts, bool bidders, bool revealed)
@@ -790,8 +529,7 @@ static void snapshots_per_role(void **state)
 {
     for (int early = 0; early < 2; early++) {
         fx *f = opening(2, early);
-        run(f, BO_CMD_REGISTER, &f->bid[0], T0);
-        run(f, BO_CMD_REGISTER, &f->bid[1], T0);
+        register_and_submit(f, 2);
         run(f, BO_CMD_TICK, &f->sys, CHECKIN);
         run(f, BO_CMD_SIGNIN, &f->bid[1], CHECKIN + 1);
         run_blacklisted(f, BO_CMD_REGISTER, &f->bid[2], CHECKIN + 2);
@@ -954,6 +692,8 @@ static void scenario(fx *f)
 {
     assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[0], T0 + 1), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[1], T0 + 2), BO_E_OK);
+    assert_int_equal(submit(f, 0, T0 + 3, 0), BO_E_OK);
+    assert_int_equal(submit(f, 1, T0 + 4, 0), BO_E_OK);
     assert_int_equal(run_blacklisted(f, BO_CMD_REGISTER, &f->bid[2], T0 + 3), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_TICK, &f->sys, CHECKIN), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_SIGNIN, &f->bid[1], CHECKIN + 1), BO_E_OK);
