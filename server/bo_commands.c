@@ -223,6 +223,24 @@ static void handle_pong(bo_conn *c, const bo_msg *m)
     }
 }
 
+static void reply_server_key(bo_conn *c, const bo_msg *m)
+{
+    bo_err err;
+    bo_mpmap *mm = bo_mpmap_new(&err);
+    bo_buf b;
+    bo_buf_init(&b, 64 * 1024);
+    if (mm) {
+        if (c->srv->sign_cert_len)
+            bo_mpmap_bin(mm, "cert", c->srv->sign_cert, c->srv->sign_cert_len);
+        bo_mpmap_bin(mm, "spki", c->srv->sign_spki, c->srv->sign_spki_len);
+        bo_mpmap_bin(mm, "key_fpr", c->srv->sign_key_fpr, 32);
+        bo_mpmap_finish(mm, &b);
+        bo_mpmap_free(mm);
+    }
+    bo__conn_reply_ok(c, m->id, b.data, b.len);
+    bo_buf_cleanup(&b);
+}
+
 void bo__cmd_dispatch(bo_conn *c, const bo_msg *m)
 {
     if (m->type == BO_MSG_TIME) {
@@ -274,6 +292,32 @@ void bo__cmd_dispatch(bo_conn *c, const bo_msg *m)
     case BO_MSG_BL_REPLACE:
     case BO_MSG_BL_LIST:
         bo__blacklist_cmd(c, m);
+        break;
+    case BO_MSG_SUBMIT_BEGIN:
+        bo__submit_begin(c, m);
+        break;
+    case BO_MSG_SUBMIT_CHUNK:
+        bo__submit_chunk(c, m);
+        break;
+    case BO_MSG_SUBMIT_COMMIT:
+        bo__submit_commit(c, m);
+        break;
+    case BO_MSG_RECEIPT:
+        bo__submit_receipt(c, m);
+        break;
+    case BO_MSG_SERVER_KEY:
+        reply_server_key(c, m);
+        break;
+    case BO_MSG_DECRYPT_START:
+    case BO_MSG_DECRYPT_EXTEND:
+    case BO_MSG_CLASSIFY:
+        bo__decrypt_host_cmd(c, m);
+        break;
+    case BO_MSG_DECRYPT_RESPONSE:
+        bo__decrypt_response(c, m);
+        break;
+    case BO_MSG_DECRYPT_FAILED:
+        bo__decrypt_failed(c, m);
         break;
     default:
         bo__conn_reply_err(c, m->has_id, m->id, BO_E_UNKNOWN_TYPE, "not a request a client sends");

@@ -49,6 +49,10 @@ static const opt opts[] = {
     {"data", S(data), "",
      "data directory: with no --redis, a private redis-server runs here (AOF, fsync always)",
      false},
+    {"vault", S(vault), "<data>/vault",
+     "bid vault directory (sealed envelopes, opened packages); shared by all nodes", false},
+    {"max-bid", I(max_bid, 1024, (int64_t)64 << 30), "8589934592",
+     "largest sealed bid accepted, in bytes", false},
     {"redis", S(redis), "", "use this Redis instead: host:port (IP literal) or unix:/path", false},
     {"allow-volatile-redis", B(allow_volatile_redis), "no",
      "accept a Redis without AOF persistence (loses acknowledged events on a crash)", false},
@@ -93,6 +97,7 @@ void bo_config_defaults(bo_config *c)
     c->msg_burst = 40;
     c->max_frame = 262144;
     c->max_lag = 4096;
+    c->max_bid = (int64_t)8 << 30;
     c->max_lag_ms = 30000;
 }
 
@@ -288,6 +293,10 @@ bo_err bo_config_validate(const bo_config *c, char *detail, size_t n)
     }
     if (!*c->data && !*c->redis) {
         snprintf(detail, n, "option data or redis is required (data starts a private Redis)");
+        return BO_E_CONFIG;
+    }
+    if (!*c->data && !*c->vault) {
+        snprintf(detail, n, "option vault is required with --redis (no data directory)");
         return BO_E_CONFIG;
     }
     if (*c->data && !dir_exists(c->data)) {

@@ -26,6 +26,8 @@ typedef struct bo_config {
     char sign_key_pass[256];
     char sign_cert[512];
     char data[512];
+    char vault[512];
+    int64_t max_bid;
     char redis[512];
     bool allow_volatile_redis;
     char redis_server[512];

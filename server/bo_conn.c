@@ -99,6 +99,7 @@ void bo__conn_closed(bo_conn *c)
 {
     bo_srv *srv = c->srv;
     bo__room_leave(c);
+    bo__submit_conn_closed(c);
     bo_map_del_u64(srv->conns, c->id);
     for (bo_frame *f = c->ctrl_head, *n; f; f = n) {
         n = f->next;

@@ -96,6 +96,10 @@ void bo__pcmd_free(bo_pcmd *p)
     bo_blob_list_cleanup(&p->sign_chain);
     bo_blob_list_cleanup(&p->enc_chain);
     free(p->tender);
+    free(p->bid_ri);
+    free(p->receipt_sig);
+    bo__decrypt_prep_free(p);
+    free(p->form);
     if (p->sig)
         memset(p->sig, 0, p->sig_len);
     free(p->sig);
@@ -196,6 +200,7 @@ void bo__room_free(bo_room *r)
     }
     bo__pcmd_free(r->in_flight);
     bo_event_list_cleanup(&r->flight_evs);
+    bo__decrypt_room_free(r);
     bo_session_free(r->sess);
     if (r->timer_init) {
         uv_timer_stop(&r->timer);
@@ -570,8 +575,11 @@ static void reply_pcmd_err(bo_room *r, bo_pcmd *p, bo_err err, const char *detai
 
 const char *bo__cmd_type_name(bo_cmd_type t)
 {
-    static const char *names[] = {"?", "create", "tick", "register", "signin", "pause", "resume",
-                                  "fail"};
+    static const char *names[] = {"?",      "create", "tick",     "register",
+                                  "signin", "pause",  "resume",   "fail",
+                                  "submit", "decrypt_start", "decrypt_refused",
+                                  "decrypt_diag", "bid_decrypted", "decrypt_extend", "classify",
+                                  "decrypt_reissue"};
     return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 
@@ -587,9 +595,17 @@ static void reply_pcmd_ok(bo_room *r, bo_pcmd *p, const bo_apply_info *info)
         return;
     }
     bo_err err;
-    bo_mpmap *m = bo_mpmap_new(&err);
     bo_buf b;
-    bo_buf_init(&b, 4096);
+    bo_buf_init(&b, 64 * 1024);
+    if (p->type == BO_CMD_SUBMIT) {
+        if (bo__submit_reply_data(r, p, info->replaced, &b) == BO_E_OK)
+            bo__conn_reply_ok(c, p->req_id, b.data, b.len);
+        else
+            bo__conn_reply_err(c, true, p->req_id, BO_E_INTERNAL, NULL);
+        bo_buf_cleanup(&b);
+        return;
+    }
+    bo_mpmap *m = bo_mpmap_new(&err);
     if (m) {
         if (p->type == BO_CMD_CREATE)
             bo_mpmap_str(m, "oid", r->oid);
@@ -664,6 +680,7 @@ static void on_appended(void *ud, bo_err err, uint64_t current)
         for (size_t i = 0; i < r->flight_evs.n; i++)
             ingest_event(r, &r->flight_evs.v[i]);
         bo_event_list_cleanup(&r->flight_evs);
+        bo__decrypt_adopt(r, p);
         reply_pcmd_ok(r, p, &r->flight_info);
         bo__pcmd_free(p);
         room_pump(r);
@@ -699,8 +716,21 @@ static bool process(bo_room *r, bo_pcmd *p)
     memset(&cmd, 0, sizeof(cmd));
     cmd.type = p->type;
     cmd.actor = &p->actor;
-    cmd.now = bo_clock_now_ms();
+    cmd.now = p->fixed_now ? p->fixed_now : bo_clock_now_ms();
     cmd.tender = p->tender;
+    bo_bid_info bid;
+    if (p->has_bid) {
+        memset(&bid, 0, sizeof(bid));
+        memcpy(bid.hash, p->bid_hash, 32);
+        memcpy(bid.commit, p->bid_commit, 32);
+        bid.size = p->bid_size;
+        bid.cipher = p->bid_cipher;
+        bid.ri.p = p->bid_ri;
+        bid.ri.len = p->bid_ri_len;
+        bid.receipt_sig.p = p->receipt_sig;
+        bid.receipt_sig.len = p->receipt_sig_len;
+        cmd.bid = &bid;
+    }
     memcpy(cmd.seed_commit, p->seed_commit, sizeof(cmd.seed_commit));
     cmd.sig.p = p->sig;
     cmd.sig.len = p->sig_len;
@@ -708,6 +738,24 @@ static bool process(bo_room *r, bo_pcmd *p)
     cmd.blacklisted = p->blacklisted;
     cmd.bl_reason = p->blacklisted ? p->bl_reason : NULL;
     cmd.bl_source = p->blacklisted ? p->bl_source : NULL;
+    bo_err perr = bo__decrypt_prepare(r, p, cmd.now);
+    if (perr) {
+        reply_pcmd_err(r, p, BO_E_INTERNAL, "could not prepare the decryption requests");
+        bo__pcmd_free(p);
+        return false;
+    }
+    cmd.reqs = p->reqs;
+    cmd.n_reqs = p->n_reqs;
+    cmd.window_s = p->window_s;
+    cmd.uscc = p->target_uscc[0] ? p->target_uscc : NULL;
+    cmd.req = p->req[0] ? p->req : NULL;
+    cmd.code = p->code;
+    cmd.stage = p->stage[0] ? p->stage : NULL;
+    cmd.error = p->stage[0] ? p->error : NULL;
+    memcpy(cmd.cert_fpr, p->cert_fpr, 32);
+    cmd.form.p = p->form;
+    cmd.form.len = p->form_len;
+    cmd.outcome = p->outcome[0] ? p->outcome : NULL;
 
     bo_event_list evs;
     bo_event_list_init(&evs);
@@ -1032,6 +1080,7 @@ static bo_err presence_body(bo_room *r, bool full, bo_buf *out)
     bo_buf_append(&staff, staff_items.data, staff_items.len);
     bo_mpmap_raw(top, "sites", sites.data, sites.len);
     bo_mpmap_raw(top, "staff", staff.data, staff.len);
+    bo__decrypt_progress_put(r->srv, r, top);
     if (full) {
         bo_mp_array_header(&bidders, n_bidders);
         bo_buf_append(&bidders, bidder_items.data, bidder_items.len);

@@ -12,6 +12,7 @@
 #include "bo/hash.h"
 #include "bo/tlsopts.h"
 #include "bo_redis_sup.h"
+#include "bo_vault.h"
 #include "bo_server_internal.h"
 
 /* ---------- libwebsockets glue ---------- */
@@ -219,6 +220,8 @@ static void on_tick(uv_timer_t *t)
             bo__room_free(r);
             continue;
         }
+        if (bo__decrypt_busy(srv, r))
+            r->presence_dirty = true; /* decryption progress for the host, once a second */
         bo__room_presence_flush(r);
     }
 }
@@ -247,6 +250,15 @@ static bo_err load_identity(bo_srv *srv, char *detail, size_t n)
                                 &err, detail, n);
     if (!srv->sign_key)
         return err;
+    bo_buf spki;
+    bo_buf_init(&spki, 65536);
+    err = bo_key_public_der(srv->sign_key, &spki);
+    if (err) {
+        bo_buf_cleanup(&spki);
+        return err;
+    }
+    bo_sha256(spki.data, spki.len, srv->sign_key_fpr);
+    srv->sign_spki = bo_buf_steal(&spki, &srv->sign_spki_len);
     if (srv->cfg.sign_cert[0]) {
         bo_blob_list chain;
         memset(&chain, 0, sizeof(chain));
@@ -261,17 +273,14 @@ static bo_err load_identity(bo_srv *srv, char *detail, size_t n)
             bo_blob_list_cleanup(&chain);
             return BO_E_CONFIG;
         }
+        /* The key's fingerprint is the certificate's: what verifiers look up in a trust dir. */
         bo_cert_fpr(chain.list.v[0].p, chain.list.v[0].len, srv->sign_key_fpr);
+        srv->sign_cert = malloc(chain.list.v[0].len);
+        if (srv->sign_cert) {
+            memcpy(srv->sign_cert, chain.list.v[0].p, chain.list.v[0].len);
+            srv->sign_cert_len = chain.list.v[0].len;
+        }
         bo_blob_list_cleanup(&chain);
-    } else {
-        bo_buf spki;
-        bo_buf_init(&spki, 65536);
-        err = bo_key_public_der(srv->sign_key, &spki);
-        if (!err)
-            bo_sha256(spki.data, spki.len, srv->sign_key_fpr);
-        bo_buf_cleanup(&spki);
-        if (err)
-            return err;
     }
     return bo__staff_load(srv, srv->cfg.staff, detail, n);
 }
@@ -286,6 +295,8 @@ bo_err bo_srv_check(const bo_config *cfg, char *detail, size_t n)
         err = load_identity(&srv, detail, n);
     bo_trust_free(srv.trust);
     bo_key_free(srv.sign_key);
+    free(srv.sign_cert);
+    free(srv.sign_spki);
     free(srv.staff);
     return err;
 }
@@ -318,6 +329,16 @@ bo_srv *bo_srv_start(uv_loop_t *loop, const bo_config *cfg, bo_err *err, char *d
         goto fail;
     if ((*err = load_identity(srv, detail, n)))
         goto fail;
+    char vault_dir[600];
+    if (cfg->vault[0])
+        snprintf(vault_dir, sizeof(vault_dir), "%s", cfg->vault);
+    else
+        snprintf(vault_dir, sizeof(vault_dir), "%s/vault", cfg->data);
+    srv->vault = bo_vault_open(loop, vault_dir, err);
+    if (!srv->vault) {
+        snprintf(detail, n, "vault %s: cannot create or write it", vault_dir);
+        goto fail;
+    }
 
     /* the store: our own redis-server under --data, or the one named by --redis */
     if (cfg->redis[0]) {
@@ -422,7 +443,10 @@ fail:
     }
     bo_trust_free(srv->trust);
     bo_key_free(srv->sign_key);
+    free(srv->sign_cert);
+    free(srv->sign_spki);
     free(srv->staff);
+    bo_vault_free(srv->vault);
     bo__blacklist_free(srv);
     bo_map_free(srv->conns);
     bo_map_free(srv->rooms);
@@ -526,7 +550,10 @@ int bo_srv_free(bo_srv *srv)
     int code = srv->exit_code;
     bo_trust_free(srv->trust);
     bo_key_free(srv->sign_key);
+    free(srv->sign_cert);
+    free(srv->sign_spki);
     free(srv->staff);
+    bo_vault_free(srv->vault);
     bo__blacklist_free(srv);
     bo_map_free(srv->conns);
     if (srv->rooms)

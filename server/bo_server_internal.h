@@ -101,6 +101,8 @@ struct bo_conn {
     int64_t ping_sent_mono;
     int rtt_ms;                  /* -1 until measured */
 
+    struct bo_upload *upload;    /* the bid being uploaded on this connection, if any */
+
     uint16_t close_code;         /* non-zero: close after the queued frames are out */
     char close_reason[64];
 };
@@ -123,6 +125,33 @@ typedef struct bo_pcmd {
     char bl_reason[512];
     char bl_source[256];
     unsigned retries;
+    bo_time_ms fixed_now; /* non-zero: decide at this server time (a receipt's ts) */
+    /* submit */
+    bool has_bid;
+    uint8_t bid_hash[32];
+    uint64_t bid_size;
+    uint8_t bid_commit[32];
+    char bid_cipher[16];
+    uint8_t *bid_ri;
+    size_t bid_ri_len;
+    uint8_t *receipt_sig;
+    size_t receipt_sig_len;
+    /* decryption (bo_decrypt.c) */
+    bo_decrypt_req *reqs;               /* prepared requests, with their keys below */
+    struct bo_handoff_server **hks;
+    uint8_t **req_sigs;
+    size_t n_reqs;
+    uint32_t window_s;
+    char target_uscc[19];
+    char req[33];
+    bo_err code;
+    char stage[16];
+    char error[801];
+    uint8_t cert_fpr[32];
+    uint8_t *form;
+    size_t form_len;
+    char outcome[16];
+    bool reply_to_bidder;
 } bo_pcmd;
 
 /* One event as the room keeps it: the event (with its stream positions) and its frames. */
@@ -164,6 +193,7 @@ struct bo_room {
     bo_event_list flight_evs;     /* the sealed events of in_flight */
     bo_apply_info flight_info;
 
+    bo_map *handoffs;             /* request id -> key of a pending decryption request */
     uv_timer_t timer;             /* next phase timer */
     bool timer_init;
     bool presence_dirty;
@@ -205,11 +235,16 @@ struct bo_srv {
     bo_trust *trust;
     bo_key *sign_key;
     uint8_t sign_key_fpr[32];
+    uint8_t *sign_cert; /* DER, when --sign-cert is given */
+    size_t sign_cert_len;
+    uint8_t *sign_spki; /* DER SubjectPublicKeyInfo of the signing key */
+    size_t sign_spki_len;
     bo_staff_entry *staff;
     size_t n_staff;
 
     bo_store *store;
     bool store_up;
+    struct bo_vault *vault;
     struct bo_redis_sup *redis_sup;
     char redis_path[512];
 
@@ -218,6 +253,9 @@ struct bo_srv {
     uint64_t next_conn_id;
     bo_map *blacklist;  /* uscc -> bo_bl_item* */
 
+    void *decrypt_active;  /* struct djob list (bo_decrypt.c) */
+    void *decrypt_waiting;
+    unsigned decrypt_running;
     bo_tbucket accept_rate;
     uv_timer_t tick;    /* 1 Hz housekeeping: auth deadlines, lag, pings, presence */
     uv_signal_t sigint, sigterm;
@@ -267,6 +305,26 @@ void bo__pcmd_free(bo_pcmd *p);
 const char *bo__cmd_type_name(bo_cmd_type t);
 /** A pcmd for a connection's command, with the actor copied. NULL on allocation failure. */
 bo_pcmd *bo__pcmd_from_conn(const bo_conn *c, bo_cmd_type type, uint64_t req_id);
+
+/* ---- bo_submit.c ---- */
+void bo__submit_begin(bo_conn *c, const bo_msg *m);
+void bo__submit_chunk(bo_conn *c, const bo_msg *m);
+void bo__submit_commit(bo_conn *c, const bo_msg *m);
+void bo__submit_receipt(bo_conn *c, const bo_msg *m);
+void bo__submit_conn_closed(bo_conn *c);
+/** ok.data of a stored submission: {receipt, sig, replaced}. */
+bo_err bo__submit_reply_data(const bo_room *r, const bo_pcmd *p, bool replaced, bo_buf *out);
+
+/* ---- bo_decrypt.c ---- */
+bo_err bo__decrypt_prepare(bo_room *r, bo_pcmd *p, bo_time_ms now);
+void bo__decrypt_adopt(bo_room *r, bo_pcmd *p);
+void bo__decrypt_prep_free(bo_pcmd *p);
+void bo__decrypt_room_free(bo_room *r);
+void bo__decrypt_host_cmd(bo_conn *c, const bo_msg *m);
+void bo__decrypt_response(bo_conn *c, const bo_msg *m);
+void bo__decrypt_failed(bo_conn *c, const bo_msg *m);
+bo_err bo__decrypt_progress_put(bo_srv *srv, const bo_room *r, bo_mpmap *presence);
+bool bo__decrypt_busy(const bo_srv *srv, const bo_room *r);
 
 /* ---- bo_commands.c ---- */
 void bo__cmd_dispatch(bo_conn *c, const bo_msg *m);

@@ -64,6 +64,8 @@ int main(int argc, char **argv)
         return 2;
     }
     raise_fd_limit();
+    /* The worker pool verifies signatures and opens bids: more than libuv's default 4. */
+    setenv("UV_THREADPOOL_SIZE", "8", 0);
 
     uv_loop_t loop;
     uv_loop_init(&loop);
