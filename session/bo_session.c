@@ -327,7 +327,8 @@ static bo_err fold_registered(bo_session *s, const bo_event *ev, const msgpack_o
     uint8_t sign[32], enc[32];
     const uint8_t *leaf;
     size_t leaf_len;
-    if (!bo__body_str(o, "uscc", uscc, sizeof(uscc)) || strcmp(uscc, ev->aud_uscc) ||
+    if ((s->phase != BO_PHASE_SCHEDULED && s->phase != BO_PHASE_CHECKIN) ||
+        !bo__body_str(o, "uscc", uscc, sizeof(uscc)) || strcmp(uscc, ev->aud_uscc) ||
         !bo__body_str(o, "org", org, sizeof(org)) || !bo__body_fpr(o, "sign_fpr", sign) ||
         !bo__body_fpr(o, "enc_fpr", enc) || !body_leaf(o, "sign_chain", &leaf, &leaf_len))
         return BO_E_BAD_FIELD;
@@ -354,8 +355,10 @@ static bo_err fold_signed_in(bo_session *s, const msgpack_object *o)
 {
     char uscc[19];
     size_t at;
-    if (!bo__body_str(o, "uscc", uscc, sizeof(uscc)) || !find_bidder(s, uscc, &at) ||
-        !s->bidders[at].registered)
+    bo_phase p = s->phase;
+    if ((p != BO_PHASE_CHECKIN && p != BO_PHASE_AWAITING_OPEN && p != BO_PHASE_DECRYPTING) ||
+        !bo__body_str(o, "uscc", uscc, sizeof(uscc)) || !find_bidder(s, uscc, &at) ||
+        !s->bidders[at].registered || (s->revealed && !s->bidders[at].bid.listed))
         return BO_E_BAD_FIELD;
     s->bidders[at].signed_in = true;
     s->bidders[at].intercepted = false;

@@ -1,7 +1,7 @@
 /* Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/{wire,tender,record}:
  * wire: one valid frame of every message type, non-canonical variants, broken frames;
- * tender: valid and invalid tenders; record: storage records of every event kind's shape,
- * tampered ones. Run it when a format changes and commit the result. */
+ * tender: valid and invalid tenders; record: storage records of every event kind's shape
+ * (those of sealed bids taken from the opening of fuzz_opening.h), tampered ones. Run it when a format changes and commit the result. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "bo/tender.h"
 #include "bo/wire.h"
 #include "bo_wire_internal.h"
+#include "fuzz_opening.h"
 
 static const char *root;
 static const char *dir = "wire";
@@ -302,6 +303,36 @@ static void created_body(bo_buf *body)
     bo_buf_cleanup(&tender);
 }
 
+/* One record of each kind an opening that decrypts writes, and a tampered request. */
+static void opening_records(void)
+{
+    bo_event_list log;
+    bo_event_list_init(&log);
+    fz_opening o;
+    fz_decrypting(&o, &log);
+    fz_finish(&o);
+    bool seen[BO_EV__COUNT] = {false};
+    for (size_t i = 0; i < log.n; i++) {
+        const bo_event *ev = &log.v[i];
+        if (seen[ev->kind])
+            continue;
+        seen[ev->kind] = true;
+        bo_buf b;
+        bo_buf_init(&b, 1 << 20);
+        bo_event_encode_record(ev, &b);
+        char name[96];
+        snprintf(name, sizeof(name), "valid-ev-%s", bo_event_kind_name(ev->kind));
+        put(name, b.data, b.len);
+        if (ev->kind == BO_EV_DECRYPT_REQUEST) {
+            b.data[b.len / 2] ^= 1;
+            put("bad-tampered-decrypt_request", b.data, b.len);
+        }
+        bo_buf_cleanup(&b);
+    }
+    bo_session_free(o.s);
+    bo_event_list_cleanup(&log);
+}
+
 static void records(void)
 {
     bo_buf body;
@@ -328,6 +359,7 @@ static void records(void)
     bo_buf_cleanup(&body);
     PUT_LIT("bad-not-map", "\x91\x01");
     PUT_LIT("bad-short-map", "\x81\xa3\x61ud\xa3pub");
+    opening_records();
 }
 
 int main(int argc, char **argv)

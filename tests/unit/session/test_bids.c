@@ -1031,6 +1031,51 @@ static void fold_checks_bodies(void **state)
     fx_free(f);
 }
 
+/* Events of the opening's first phases do not fold after the deadline. */
+static void fold_keeps_phases(void **state)
+{
+    fx *f = opening(1, false);
+    register_and_submit(f, 1);
+    assert_int_equal(run(f, BO_CMD_REGISTER, &f->bid[1], T0 + 5), BO_E_OK); /* no bid */
+    bo_cmd c = cmd(f, BO_CMD_REGISTER, &f->bid[2], T0 + 6);
+    bo_event_list reg;
+    bo_event_list_init(&reg);
+    assert_int_equal(bo_session_apply(f->s, &c, &reg, &f->info, NULL, 0), BO_E_OK);
+    assert_int_equal(run(f, BO_CMD_TICK, &f->sys, DEADLINE), BO_E_OK);
+    assert_int_equal(bo_session_seal(f->s, &reg), BO_E_OK);
+    assert_int_equal(bo_session_fold(f->s, &reg.v[0]), BO_E_BAD_FIELD); /* registration */
+    bo_event_list_cleanup(&reg);
+    /* a public sign-in: of the bidder with a bid folds, of the one without does not */
+    for (int i = 1; i >= 0; i--) {
+        bo_err err;
+        bo_mpmap *m = bo_mpmap_new(&err);
+        bo_mpmap_str(m, "uscc", USCC[i]);
+        bo_mpmap_str(m, "org", f->bid[i].org);
+        bo_mpmap_bin(m, "fpr", f->bid[i].fpr, 32);
+        bo_mpmap_bin(m, "nonce", f->bid[i].nonce, 32);
+        bo_mpmap_bin(m, "sig", sigbytes, sizeof(sigbytes));
+        bo_buf b;
+        bo_buf_init(&b, 4096);
+        assert_int_equal(bo_mpmap_finish(m, &b), BO_E_OK);
+        bo_mpmap_free(m);
+        bo_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = BO_EV_BIDDER_SIGNED_IN;
+        ev.aud = BO_AUD_PUB;
+        ev.ts = DEADLINE + 1;
+        ev.body = bo_buf_steal(&b, &ev.body_len);
+        bo_buf_cleanup(&b);
+        bo_event_list l;
+        bo_event_list_init(&l);
+        assert_int_equal(bo_event_list_push(&l, &ev), BO_E_OK);
+        assert_int_equal(bo_session_seal(f->s, &l), BO_E_OK);
+        assert_int_equal(bo_session_fold(f->s, &l.v[0]), i ? BO_E_BAD_FIELD : BO_E_OK);
+        bo_event_list_cleanup(&l);
+    }
+    assert_true(bo_session_is_signed_in(f->s, USCC[0]));
+    fx_free(f);
+}
+
 /* ------------------------------------------------------------------ replay ---- */
 
 /* Everything of §10 in one opening; returns with the opening announcing. */
@@ -1139,6 +1184,7 @@ int main(void)
         cmocka_unit_test(submissions_are_secret),
         cmocka_unit_test(snapshots_while_decrypting),
         cmocka_unit_test(fold_checks_bodies),
+        cmocka_unit_test(fold_keeps_phases),
         cmocka_unit_test(replay_from_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
