@@ -62,10 +62,10 @@ static bool ktri_decrypt(const bo__ri *ri, EVP_PKEY *pk, bo_secret *cek)
     bool ok = pc && EVP_PKEY_decrypt_init(pc) > 0;
     if (ok && !ri->oaep)
         ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0;
-    else if (ok)
+    else if (ok) /* EVP_MD objects: the *_md_name setters fail on legacy (ENGINE) keys in 3.0 */
         ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING) > 0 &&
-             EVP_PKEY_CTX_set_rsa_oaep_md_name(pc, ri->oaep_md, NULL) > 0 &&
-             EVP_PKEY_CTX_set_rsa_mgf1_md_name(pc, ri->mgf1_md, NULL) > 0;
+             EVP_PKEY_CTX_set_rsa_oaep_md(pc, EVP_get_digestbyname(ri->oaep_md)) > 0 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_get_digestbyname(ri->mgf1_md)) > 0;
     ok = ok && EVP_PKEY_decrypt(pc, out, &outl, ri->ek.val, ri->ek.len) > 0;
     /* One result for every failure, and the length check folded in without a branch on the
      * padding outcome's details. */

@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "bo_crypto_internal.h"
+#include "bo_pkcs11_internal.h"
 
 struct bo_key {
     EVP_PKEY *pk;
@@ -411,10 +412,10 @@ static bo_key *load_store(const char *uri, const char *pass, bo_err *err, char *
         OSSL_STORE_close(sc);
     }
     UI_destroy_method(ui);
-    if (!sc)
-        return fail_null(err, BO_E_UNSUPPORTED, detail, n,
-                         "cannot open the PKCS#11 URI (is a PKCS#11 provider configured in "
-                         "openssl.cnf?)");
+    if (!sc) { /* no PKCS#11 provider: the libp11 ENGINE (bo_pkcs11.c) */
+        ERR_clear_error();
+        return bo__pkcs11_engine_key(uri, pass, err, detail, n);
+    }
     if (!pk)
         return fail_null(err, BO_E_INVALID_ARG, detail, n,
                          "no private key at this PKCS#11 URI (or wrong PIN)");

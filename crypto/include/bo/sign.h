@@ -39,8 +39,10 @@ typedef struct bo_key bo_key;
  * spec is a file path: PEM (PKCS#8 "PRIVATE KEY", "ENCRYPTED PRIVATE KEY" or traditional
  * RSA/EC, encrypted or not; certificate blocks in the same file are ignored), DER PKCS#8, or
  * PKCS#12 (.p12/.pfx: the key is taken, the certificates ignored; see bo_key_load_p12).
- * A spec starting with "pkcs11:" is opened through OSSL_STORE, which needs an OpenSSL 3
- * PKCS#11 provider configured in openssl.cnf (pkcs11-provider); without one the result is
+ * A spec starting with "pkcs11:" (RFC 7512) is opened through OSSL_STORE when an OpenSSL 3
+ * PKCS#11 provider is configured (pkcs11-provider), else through the libp11 ENGINE "pkcs11"
+ * (Debian: libengine-pkcs11-openssl; query attributes module-path and pin-value are taken;
+ * the first load of the process fixes the module); with neither the result is
  * BO_E_UNSUPPORTED. pass is the password or PIN (NULL: none; a key that needs one fails
  * instead of prompting).
  * Errors: NULL with *err = BO_E_IO (unreadable file), BO_E_TOO_BIG (> BO_KEY_FILE_MAX),
