@@ -178,18 +178,9 @@ void bo__conn_close(bo_conn *c, uint16_t code, const char *reason)
  * at once (only when it cannot be told why). */
 static int handle_frame(bo_conn *c, bool binary)
 {
-    int64_t now = bo_clock_mono_ms();
-    if (!bo_tbucket_take(&c->rate, now)) {
-        if (++c->rate_strikes > 200) {
-            bo__conn_close(c, BO_CLOSE_RATE, "E_RATE_LIMITED");
-            return 0;
-        }
-        bo__conn_reply_err(c, false, 0, BO_E_RATE_LIMITED, NULL);
-        return 0;
-    }
-    c->rate_strikes = 0;
     if (!binary) {
-        bo__conn_reply_err(c, false, 0, BO_E_MALFORMED, "text frames are not accepted: send msgpack in binary frames");
+        bo__conn_reply_err(c, false, 0, BO_E_MALFORMED,
+                           "text frames are not accepted: send msgpack in binary frames");
         bo__conn_close(c, BO_CLOSE_MALFORMED, "E_MALFORMED");
         return 0;
     }
@@ -198,6 +189,20 @@ static int handle_frame(bo_conn *c, bool binary)
     char detail[160] = "";
     bo_err err = bo_wire_decode(c->rx.data, c->rx.len, &c->srv->caps, true, &m, &id, detail,
                                 sizeof(detail));
+    /* The rate is checked after decoding so that a refused request still gets its id back
+     * (every request gets exactly one reply). */
+    if (!bo_tbucket_take(&c->rate, bo_clock_mono_ms())) {
+        bool pong = m && m->type == BO_MSG_PONG;
+        bo_msg_free(m);
+        if (++c->rate_strikes > 200) {
+            bo__conn_close(c, BO_CLOSE_RATE, "E_RATE_LIMITED");
+            return 0;
+        }
+        if (!pong)
+            bo__conn_reply_err(c, id != 0, id, BO_E_RATE_LIMITED, NULL);
+        return 0;
+    }
+    c->rate_strikes = 0;
     if (err) {
         char msg[256];
         snprintf(msg, sizeof(msg), "%s%s%s", bo_strerror(err), *detail ? ": " : "", detail);
@@ -235,9 +240,35 @@ int bo__conn_receive(bo_conn *c, const void *in, size_t len)
     return rc;
 }
 
+/* Send the close frame ourselves (code and reason) rather than through lws_close_reason():
+ * with Debian's libwebsockets 4.1.6 on a libuv loop, returning -1 right after
+ * lws_close_reason() drops the connection before the close frame is written. The next
+ * WRITEABLE, once the frame is out, drops the connection. */
+/* lws 4.1 keeps LWS_WRITE_CLOSE private (lib/roles/ws/private-lib-roles-ws.h: 4); lws_write
+ * handles it as the close opcode. */
+#define BO_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
+
+static int send_close(bo_conn *c)
+{
+    uint8_t buf[LWS_PRE + 2 + sizeof(c->close_reason)];
+    size_t rl = strlen(c->close_reason);
+    buf[LWS_PRE] = (uint8_t)(c->close_code >> 8);
+    buf[LWS_PRE + 1] = (uint8_t)(c->close_code & 0xff);
+    memcpy(buf + LWS_PRE + 2, c->close_reason, rl);
+    if (lws_write(c->wsi, buf + LWS_PRE, 2 + rl, BO_LWS_WRITE_CLOSE) < 0)
+        return -1;
+    c->close_sent = true;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 3);
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
 int bo__conn_writeable(bo_conn *c)
 {
-    if (c->ctrl_head && !c->close_code) {
+    if (c->close_sent)
+        return -1;
+    if (c->ctrl_head) {
+        /* what was queued before a close is still sent (the error that explains it) */
         bo_frame *f = c->ctrl_head;
         int n = lws_write(c->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_BINARY);
         c->ctrl_head = f->next;
@@ -249,9 +280,7 @@ int bo__conn_writeable(bo_conn *c)
             return -1;
         c->srv->m.frames_written++;
     } else if (c->close_code) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)c->close_reason, strlen(c->close_reason));
-        return -1;
+        return send_close(c);
     } else if (c->room) {
         int r = bo__room_write_next(c);
         if (r < 0)

@@ -104,6 +104,7 @@ struct bo_conn {
     struct bo_upload *upload;    /* the bid being uploaded on this connection, if any */
 
     uint16_t close_code;         /* non-zero: close after the queued frames are out */
+    bool close_sent;             /* the close frame is written: drop at the next WRITEABLE */
     char close_reason[64];
 };
 
