@@ -65,6 +65,30 @@ rc=$?
 rc=$?
 [ "$rc" -eq 2 ] || fail "a work folder in use exited $rc, expected 2"
 
+# 4. docs/operations.md's option table and contrib/bidopen-server.conf.sample name every
+# option of `bidopen-server --help`, with its default
+"$BO_SERVER_BIN" --help | sed -n 's/^  --\([a-z-]*\)[^ ]* .*/\1/p' >"$tmp/opts" ||
+  fail "bidopen-server --help failed"
+[ "$(wc -l <"$tmp/opts")" -ge 20 ] || fail "bidopen-server --help lists too few options"
+ops=$repo/docs/operations.md
+sample=$repo/contrib/bidopen-server.conf.sample
+while read -r name; do
+  def=$("$BO_SERVER_BIN" --help | grep -E "^  --${name}[ =\[]" | sed -n 's/.* (default \(.*\))$/\1/p')
+  row=$(grep -E "^\| \`--${name}[ =\`\[]" "$ops" | head -n 1)
+  if [ -z "$row" ]; then
+    fail "docs/operations.md: no row for --$name"
+  elif [ -n "$def" ] && ! printf '%s' "$row" | grep -qF "\`$def\`"; then
+    fail "docs/operations.md: --$name does not show its default $def"
+  fi
+  case $name in config | check-config | help | version) continue ;; esac
+  line=$(grep -E "^# $name =" "$sample" | head -n 1)
+  if [ -z "$line" ]; then
+    fail "contrib/bidopen-server.conf.sample: no line '# $name = ...'"
+  elif [ -n "$def" ] && [ "$name" != node ] && [ "$line" != "# $name = $def" ]; then
+    fail "contrib/bidopen-server.conf.sample: '$line' is not the default '$def'"
+  fi
+done <"$tmp/opts"
+
 if [ "$fails" -eq 0 ]; then
   if [ -n "${BO_KEEP_TMP:-}" ]; then echo "test_demo: kept $tmp"; else rm -rf "$tmp"; fi
   echo "test_demo: ok"
