@@ -3,6 +3,7 @@
  * same structure `openssl cms -encrypt -binary [-stream]` writes (research/crypto.md §1). */
 #include "bo/seal.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "bo/cek.h"
 #include "bo/hash.h"
+#include "bo/uscc.h"
 #include "bo_cms_internal.h"
 #include "bo_crypto_internal.h"
 
@@ -313,10 +315,16 @@ static bo_err build_header(bo_seal *s, const bo_buf *ris, bool all_v0, const uin
 
 /* ---- the seal -------------------------------------------------------------------------------- */
 
-static bool name_ok(const char *s)
+/* The opening id as in protocol.md: [A-Za-z0-9._-]{1,64}. */
+static bool oid_ok(const char *s)
 {
     size_t l = s ? strnlen(s, 65) : 0;
-    return l > 0 && l <= 64;
+    if (l == 0 || l > 64)
+        return false;
+    for (size_t i = 0; i < l; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+            return false;
+    return true;
 }
 
 void bo_seal_free(bo_seal *s)
@@ -358,7 +366,7 @@ bo_seal *bo_seal_new(const bo_seal_opts *o, const bo_bytes *certs, size_t n_cert
                      void *ud, bo_err *err, char *detail, size_t n)
 {
     if (!o || !out || !certs || n_certs == 0 || n_certs > BO_SEAL_MAX_RECIPIENTS ||
-        !name_ok(o->oid) || !name_ok(o->uscc) ||
+        !oid_ok(o->oid) || !bo_uscc_valid(o->uscc) ||
         (o->cipher != BO_SEAL_AES256_GCM && o->cipher != BO_SEAL_AES256_CBC) ||
         (o->rsa_padding != BO_SEAL_RSA_OAEP_SHA256 && o->rsa_padding != BO_SEAL_RSA_PKCS1) ||
         (o->cek && bo_secret_len(o->cek) != BO_CEK_LEN) ||

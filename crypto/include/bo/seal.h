@@ -68,7 +68,8 @@ typedef struct bo_seal bo_seal;
  * encryption certificate, others e.g. an escrow). The envelope's header is written to out
  * at once; content follows with each bo_seal_update.
  * Errors: NULL with *err = BO_E_INVALID_ARG (no or more than BO_SEAL_MAX_RECIPIENTS
- * certificates, bad oid or USCC, a CEK that is not 32 bytes), BO_E_CERT_INVALID,
+ * certificates, an oid not [A-Za-z0-9._-]{1,64}, a USCC failing the GB 32100 check, a CEK
+ * that is not 32 bytes), BO_E_CERT_INVALID,
  * BO_E_UNSUPPORTED_KEY (not RSA 2048..8192 or P-256: SM2 and Ed25519 cannot be recipients
  * here), BO_E_INTERNAL, and what out returns; detail (may be NULL) gets a sentence.
  * Ownership: bo_seal_free; out and ud must stay valid until then.

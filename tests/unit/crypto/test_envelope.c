@@ -276,6 +276,97 @@ static void openssl_made(void **state)
     free(out);
 }
 
+/* The demo PKI's bidders (crypto/README.md): bids sealed by `openssl cms` to their encryption
+ * certificates open with their keys (PEM and PKCS#12); SM2 certificates cannot receive a bid
+ * here; a bid sealed to a certificate that was since renewed does not open with the new key,
+ * which is exactly what the pre-flight check must tell the bidder. */
+static void demo_pki_bids(void **state)
+{
+    char *demo = st_path(g_dir, "demo");
+    char detail[256] = "";
+    assert_int_equal(bo_pki_write_demo(demo, ST_NOW, detail, sizeof detail), BO_E_OK);
+    char *env = st_path(g_dir, "demo.cms");
+    char *out = st_path(g_dir, "demo.out");
+    struct {
+        const char *bidder;
+        const char *key;
+        const char *pass;
+    } cases[] = {
+        {"b1-rsa", "enc-key.pem", NULL},
+        {"b1-rsa", "enc.p12", "bidopen"},
+        {"b2-p256", "enc-key.pem", NULL},
+        {"b5-mixed", "enc-key.pem", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(st_sh("openssl cms -encrypt -binary -stream -aes-256-gcm -outform DER "
+                               "-in '%s' -out '%s' -recip '%s/bidders/%s/enc-cert.pem'",
+                               g_plain, env, demo, cases[i].bidder),
+                         0);
+        char path[1024];
+        snprintf(path, sizeof path, "%s/bidders/%s/%s", demo, cases[i].bidder, cases[i].key);
+        bo_err e = BO_E_OK;
+        bo_key *k = bo_key_load(path, cases[i].pass, &e, detail, sizeof detail);
+        assert_non_null(k);
+        snprintf(path, sizeof path, "%s/bidders/%s/enc-cert.pem", demo, cases[i].bidder);
+        bo_blob_list chain = {0};
+        assert_int_equal(bo_pem_chain_load(path, &chain), BO_E_OK);
+        const bo_bytes *cert = &chain.list.v[0];
+        bo_envelope_info info;
+        assert_int_equal(bo_envelope_info_file(env, &info, NULL, 0), BO_E_OK);
+        size_t idx;
+        assert_int_equal(bo_envelope_find_recipient(&info, cert->p, cert->len, &idx), BO_E_OK);
+        bo_secret *cek = NULL;
+        assert_int_equal(bo_cek_unwrap(info.ri[idx].der.p, info.ri[idx].der.len, k, cert->p,
+                                       cert->len, &cek),
+                         BO_E_OK);
+        assert_int_equal(bo_envelope_decrypt(env, cek, out, NULL, NULL, NULL, 0), BO_E_OK);
+        assert_plain(out, g_pt, g_pt_len);
+        remove(out);
+        bo_secret_free(cek);
+        bo_envelope_info_cleanup(&info);
+        bo_blob_list_cleanup(&chain);
+        bo_key_free(k);
+    }
+    /* SM2 encryption certificates: refused when sealing */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/bidders/b3-sm2/enc-cert.pem", demo);
+    bo_blob_list sm2 = {0};
+    assert_int_equal(bo_pem_chain_load(path, &sm2), BO_E_OK);
+    bo_seal_opts o = {.oid = "op-1", .uscc = ST_USCC};
+    bo_seal_result res = {0};
+    assert_int_equal(bo_seal_file(g_plain, env, &o, &sm2.list.v[0], 1, &res, NULL, 0),
+                     BO_E_UNSUPPORTED_KEY);
+    bo_blob_list_cleanup(&sm2);
+    /* renewed: sealed to the old certificate, the new key and certificate are not its recipient */
+    snprintf(path, sizeof path, "%s/bidders/renewed/enc-cert.pem", demo);
+    bo_blob_list old = {0}, fresh = {0};
+    assert_int_equal(bo_pem_chain_load(path, &old), BO_E_OK);
+    snprintf(path, sizeof path, "%s/bidders/renewed/enc2-cert.pem", demo);
+    assert_int_equal(bo_pem_chain_load(path, &fresh), BO_E_OK);
+    assert_int_equal(bo_seal_file(g_plain, env, &o, &old.list.v[0], 1, &res, NULL, 0), BO_E_OK);
+    snprintf(path, sizeof path, "%s/bidders/renewed/enc2-key.pem", demo);
+    bo_err e = BO_E_OK;
+    bo_key *k2 = bo_key_load(path, NULL, &e, NULL, 0);
+    assert_non_null(k2);
+    const bo_bytes *ri = &res.ri.list.v[0];
+    assert_int_equal(bo_envelope_recipient_matches(ri->p, ri->len, fresh.list.v[0].p,
+                                                   fresh.list.v[0].len),
+                     BO_E_RECIPIENT_MISMATCH);
+    bo_secret *cek = NULL;
+    assert_int_equal(bo_cek_unwrap(ri->p, ri->len, k2, fresh.list.v[0].p, fresh.list.v[0].len,
+                                   &cek),
+                     BO_E_RECIPIENT_MISMATCH);
+    assert_int_equal(bo_cek_unwrap(ri->p, ri->len, k2, old.list.v[0].p, old.list.v[0].len, &cek),
+                     BO_E_RECIPIENT_MISMATCH);
+    bo_key_free(k2);
+    bo_seal_result_cleanup(&res);
+    bo_blob_list_cleanup(&old);
+    bo_blob_list_cleanup(&fresh);
+    free(demo);
+    free(env);
+    free(out);
+}
+
 /* ---- damage ---------------------------------------------------------------------------------- */
 
 static void seal_small(int der, bo_seal_cipher cipher, const st_party *to, uint8_t **env,
@@ -847,6 +938,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(own_envelopes),       cmocka_unit_test(openssl_made),
+        cmocka_unit_test(demo_pki_bids),
         cmocka_unit_test(every_byte_flipped),  cmocka_unit_test(regions),
         cmocka_unit_test(every_truncation),    cmocka_unit_test(key_and_path_errors),
         cmocka_unit_test(hand_built),

@@ -250,6 +250,14 @@ static void refusals(void **state)
     assert_null(bo_seal_new(&o, &c, 1, st_buf_write, &out, &e, NULL, 0));
     assert_int_equal(e, BO_E_INVALID_ARG);
     o = ok;
+    o.oid = "has space";
+    assert_null(bo_seal_new(&o, &c, 1, st_buf_write, &out, &e, NULL, 0));
+    assert_int_equal(e, BO_E_INVALID_ARG);
+    o = ok;
+    o.uscc = "91350100M000100Y44"; /* wrong check character */
+    assert_null(bo_seal_new(&o, &c, 1, st_buf_write, &out, &e, NULL, 0));
+    assert_int_equal(e, BO_E_INVALID_ARG);
+    o = ok;
     o.cipher = (bo_seal_cipher)7;
     assert_null(bo_seal_new(&o, &c, 1, st_buf_write, &out, &e, NULL, 0));
     assert_int_equal(e, BO_E_INVALID_ARG);
