@@ -228,6 +228,31 @@ bo_err bo__apply_signin_request(actx *c, const bo__bidder *b)
     return err ? err : emit_request(c, b, r, c->s->dec.ends_at);
 }
 
+/* A new request replacing a bidder's pending one (the node that got the response lost the
+ * request's key): the newer one supersedes it. */
+bo_err bo__apply_decrypt_reissue(actx *c)
+{
+    bo_err err = need_system(c);
+    if (!err)
+        err = need_decrypting(c);
+    const bo__bidder *b = NULL;
+    if (!err)
+        err = need_listed(c, c->cmd->uscc, &b);
+    if (!err)
+        err = need_unresolved(c, b);
+    if (err)
+        return err;
+    if (!bo_session_window_open(c->s, c->cmd->now))
+        return REFUSE(c, BO_E_PHASE, "The decryption window has closed.");
+    if (!b->bid.req[0])
+        return REFUSE(c, BO_E_NOT_FOUND, "%s has no request to replace.", b->uscc);
+    if (!b->signed_in)
+        return REFUSE(c, BO_E_NOT_SIGNED_IN, "%s is not signed in.", b->uscc);
+    const bo_decrypt_req *r = NULL;
+    err = find_req(c, b, &r);
+    return err ? err : emit_request(c, b, r, c->s->dec.ends_at);
+}
+
 /* ---------------------------------------------------------------- window ---- */
 
 static bo_err start_guards(actx *c, uint32_t *window_s)

@@ -436,7 +436,12 @@ bool bo_session_find_request(const bo_session *s, const char *req, bo_bid_view *
 static bool due(const bo_session *s, bo_cmd_type type, const bo__bidder *b)
 {
     const bo__bid *bid = &b->bid;
-    if (!bid->listed || bid->req[0] || resolved(bid))
+    if (!bid->listed || resolved(bid))
+        return false;
+    if (type == BO_CMD_DECRYPT_REISSUE)
+        return s->phase == BO_PHASE_DECRYPTING && s->dec.started && !s->dec.window_closed &&
+               b->signed_in && bid->req[0];
+    if (bid->req[0])
         return false;
     if (type == BO_CMD_DECRYPT_START)
         return s->phase == BO_PHASE_AWAITING_OPEN && b->signed_in;
@@ -450,7 +455,7 @@ size_t bo_session_decrypt_due(const bo_session *s, bo_cmd_type type, const char 
                               char (*out)[19], size_t max)
 {
     size_t n = 0;
-    if (type == BO_CMD_SIGNIN) {
+    if (type == BO_CMD_SIGNIN || type == BO_CMD_DECRYPT_REISSUE) {
         const bo__bidder *b = bo__session_bidder(s, uscc);
         if (b && max && due(s, type, b))
             memcpy(out[n++], b->uscc, 19);

@@ -465,6 +465,8 @@ static bo_err dispatch(actx *c)
         return bo__apply_decrypt_extend(c);
     case BO_CMD_CLASSIFY:
         return bo__apply_classify(c);
+    case BO_CMD_DECRYPT_REISSUE:
+        return bo__apply_decrypt_reissue(c);
     default:
         return REFUSE(c, BO_E_INVALID_ARG, "Unknown command.");
     }

@@ -215,6 +215,7 @@ bo_err bo__apply_decrypt_diag(bo__actx *c);
 bo_err bo__apply_bid_decrypted(bo__actx *c);
 bo_err bo__apply_decrypt_extend(bo__actx *c);
 bo_err bo__apply_classify(bo__actx *c);
+bo_err bo__apply_decrypt_reissue(bo__actx *c);
 /** After a sign-in during decrypting: its decrypt_request when due. */
 bo_err bo__apply_signin_request(bo__actx *c, const bo__bidder *b);
 /** The timer of the decryption window (TICK in decrypting, not paused). */

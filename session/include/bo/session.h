@@ -245,9 +245,11 @@ bool bo_session_find_request(const bo_session *s, const char *req, bo_bid_view *
 /** The bidders that need a decryption request if the given command were applied now:
  * for decrypt_start (in awaiting_open) every signed-in bidder with a bid opened here; for a
  * signin during decrypting with the window open that bidder (uscc) if it is not signed in
- * yet, has a bid not yet decrypted or classified, and no request. apply refuses the command
- * (BO_E_INVALID_ARG) when one of them has no request in cmd->reqs. Fills up to max USCCs in
- * USCC order, returns how many it wrote. */
+ * yet, has a bid not yet decrypted or classified, and no request; for a reissue that bidder
+ * if it is signed in and its bid, neither decrypted nor classified, has a request (which the
+ * new one supersedes) while the window is open. apply refuses the command (BO_E_INVALID_ARG)
+ * when one of them has no request in cmd->reqs. Fills up to max USCCs in USCC order, returns
+ * how many it wrote. */
 size_t bo_session_decrypt_due(const bo_session *s, bo_cmd_type type, const char *uscc,
                               char (*out)[19], size_t max);
 

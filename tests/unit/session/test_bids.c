@@ -392,6 +392,72 @@ static void signin_while_decrypting(void **state)
     fx_free(f);
 }
 
+/* A new request for a bidder whose pending one cannot be answered any more (the node that
+ * holds its key is gone): the newer request supersedes the older. */
+static void reissued_requests(void **state)
+{
+    fx *f = awaiting(2);
+    bo_decrypt_req r[3];
+    make_reqs(r, 0x200);
+    bo_cmd c = cmd(f, BO_CMD_DECRYPT_REISSUE, &f->sys, START + 1);
+    c.uscc = USCC[0], c.reqs = r, c.n_reqs = 3;
+    refused_cmd(f, &c, BO_E_PHASE);
+    assert_int_equal(decrypt_start(f, START, 0), BO_E_OK);
+    char due[3][19];
+    assert_int_equal(bo_session_decrypt_due(f->s, BO_CMD_DECRYPT_REISSUE, USCC[0], due, 3), 1);
+    assert_string_equal(due[0], USCC[0]);
+    assert_int_equal(bo_session_decrypt_due(f->s, BO_CMD_DECRYPT_REISSUE, USCC[2], due, 3), 0);
+    c.actor = &f->host;
+    refused_cmd(f, &c, BO_E_FORBIDDEN);
+    c.actor = &f->sys;
+    c.uscc = USCC[2]; /* has none to replace */
+    refused_cmd(f, &c, BO_E_NOT_FOUND);
+    c.uscc = USCC[0];
+    c.n_reqs = 0;
+    refused_cmd(f, &c, BO_E_INVALID_ARG);
+    c.n_reqs = 3;
+    snprintf(r[0].req, sizeof(r[0].req), "%s", req_id(REQ_START, 0)); /* its own, again */
+    refused_cmd(f, &c, BO_E_INVALID_ARG);
+    make_reqs(r, 0x200);
+    assert_int_equal(run_cmd(f, &c), BO_E_OK);
+    assert_string_equal(last_kinds(f), "decrypt_request");
+    assert_int_equal(last(f, 0)->aud, BO_AUD_BIDDER);
+    body_str_is(last(f, 0), "req", req_id(0x200, 0));
+    assert_int_equal(body_i64(last(f, 0), "ends_at"), ENDS);
+    assert_false(bo_session_find_request(f->s, req_id(REQ_START, 0), NULL)); /* superseded */
+    bo_bid_view v;
+    assert_true(bo_session_find_request(f->s, req_id(0x200, 0), &v));
+    assert_string_equal(v.uscc, USCC[0]);
+    assert_memory_equal(v.server_pub, r[0].server_pub, 32);
+    viewer vs[8];
+    viewers(f, vs);
+    snap sn;
+    snap_take(f, &vs[5].v, &sn); /* bidder 0 resumes with the new request */
+    assert_true(mentions(&sn, req_id(0x200, 0)));
+    assert_false(mentions(&sn, req_id(REQ_START, 0)));
+    snap_free(&sn);
+    /* the diagnostics follow the current request */
+    expect_refusal(f, diag(f, 0, req_id(REQ_START, 0), START + 2), BO_E_NOT_FOUND);
+    assert_int_equal(diag(f, 0, req_id(0x200, 0), START + 2), BO_E_OK);
+    /* not signed in (intercepted), decrypted, after the window: no */
+    assert_int_equal(run_blacklisted(f, BO_CMD_SIGNIN, &f->bid[1], START + 3), BO_E_OK);
+    c.uscc = USCC[1];
+    make_reqs(r, 0x300);
+    refused_cmd(f, &c, BO_E_NOT_SIGNED_IN);
+    assert_int_equal(bid_decrypted(f, 0, START + 4), BO_E_OK);
+    c.uscc = USCC[0];
+    refused_cmd(f, &c, BO_E_ALREADY_DONE);
+    assert_int_equal(bo_session_decrypt_due(f->s, BO_CMD_DECRYPT_REISSUE, USCC[0], due, 3), 0);
+    fx_free(f);
+
+    f = decrypting();
+    make_reqs(r, 0x200);
+    c = cmd(f, BO_CMD_DECRYPT_REISSUE, &f->sys, ENDS);
+    c.uscc = USCC[0], c.reqs = r, c.n_reqs = 3;
+    refused_cmd(f, &c, BO_E_PHASE);
+    fx_free(f);
+}
+
 /* ------------------------------------------------- refusals and diagnostics ---- */
 
 static void refusals_and_diagnostics(void **state)
@@ -1092,6 +1158,11 @@ static void scenario(fx *f)
     assert_int_equal(refused(f, 0, req_id(REQ_START, 0), BO_E_CEK_INVALID, START + 10), BO_E_OK);
     assert_int_equal(bid_decrypted(f, 0, START + 20), BO_E_OK);
     assert_int_equal(diag(f, 1, req_id(REQ_START, 1), START + 30), BO_E_OK);
+    bo_decrypt_req r[3];
+    make_reqs(r, 0x300);
+    bo_cmd c = cmd(f, BO_CMD_DECRYPT_REISSUE, &f->sys, START + 35);
+    c.uscc = USCC[1], c.reqs = r, c.n_reqs = 3;
+    assert_int_equal(run_cmd(f, &c), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_PAUSE, &f->host, START + 40), BO_E_OK);
     assert_int_equal(run(f, BO_CMD_RESUME, &f->host, START + 40 + 5000), BO_E_OK);
     ends += 5000;
@@ -1175,6 +1246,7 @@ int main(void)
         cmocka_unit_test(deadline_lists_bids),
         cmocka_unit_test(decrypt_start_rules),
         cmocka_unit_test(signin_while_decrypting),
+        cmocka_unit_test(reissued_requests),
         cmocka_unit_test(refusals_and_diagnostics),
         cmocka_unit_test(bid_decrypted_rules),
         cmocka_unit_test(extend_rules),
