@@ -469,11 +469,7 @@ void bo__decrypt_response(bo_conn *c, const bo_msg *m)
         err = BO_E_ALREADY_DONE;
         snprintf(detail, sizeof(detail), "your bid is already open");
     } else {
-        unsigned a, b, cl;
-        bo_time_ms ends;
-        bo_session_decrypt_progress(r->sess, &a, &b, &cl, &ends);
-        if (bo_session_phase(r->sess) != BO_PHASE_DECRYPTING || !ends ||
-            bo_clock_now_ms() >= ends) {
+        if (!bo_session_window_open(r->sess, bo_clock_now_ms())) {
             err = BO_E_PHASE;
             snprintf(detail, sizeof(detail), "the decryption window is closed");
         } else if (m->u.decrypt_response.wrapped.len != BO_HANDOFF_BLOB_LEN ||
