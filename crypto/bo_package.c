@@ -179,11 +179,18 @@ typedef struct manifest {
     doc_meta docs[BO_PACKAGE_DOCS_MAX];         /* names owned */
 } manifest;
 
+/* The form is the bid (its price): wiped like any plaintext. */
+static void free_str(const char *s)
+{
+    if (s)
+        OPENSSL_clear_free((char *)s, strlen(s) + 1);
+}
+
 static void manifest_cleanup(manifest *m)
 {
     for (size_t i = 0; i < m->n_form; i++) {
-        OPENSSL_free((char *)m->form[i].key);
-        OPENSSL_free((char *)m->form[i].value);
+        free_str(m->form[i].key);
+        free_str(m->form[i].value);
     }
     for (size_t i = 0; i < m->n_docs; i++)
         OPENSSL_free(m->docs[i].name);
@@ -484,7 +491,7 @@ void bo_package_free(bo_package *p)
     if (!p)
         return;
     manifest_cleanup(&p->m);
-    bo_buf_cleanup(&p->head);
+    bo_buf_cleanup_wipe(&p->head);
     OPENSSL_free(p);
 }
 
@@ -633,7 +640,7 @@ bo_package *bo_package_prepare(const bo_package_spec *spec, const bo_key *sign_k
     }
     if (e == BO_E_OK)
         qsort(m->form, m->n_form, sizeof m->form[0], field_cmp);
-    OPENSSL_free(buf);
+    OPENSSL_clear_free(buf, CHUNK);
 
     bo_buf man, sig;
     bo_buf_init(&man, BO_PACKAGE_MANIFEST_MAX);
@@ -655,7 +662,7 @@ bo_package *bo_package_prepare(const bo_package_spec *spec, const bo_key *sign_k
         e = put_be(&p->head, sig.len, 2);
     if (e == BO_E_OK)
         e = bo_buf_append(&p->head, sig.data, sig.len);
-    bo_buf_cleanup(&man);
+    bo_buf_cleanup_wipe(&man);
     bo_buf_cleanup(&sig);
     if (e != BO_E_OK) {
         bo_package_free(p);
@@ -684,7 +691,7 @@ bo_err bo_package_emit(bo_package *p, bo_write_fn out, void *ud, char *detail, s
             e = bo__crypto_fail(BO_E_PACKAGE_DIGEST, detail, n,
                                 "document %s changed while it was being sealed", d->name);
     }
-    OPENSSL_free(buf);
+    OPENSSL_clear_free(buf, CHUNK);
     return e;
 }
 
@@ -747,7 +754,7 @@ void bo_package_close(bo_package_reader *r)
     if (!r)
         return;
     manifest_cleanup(&r->m);
-    OPENSSL_free(r->manifest);
+    OPENSSL_clear_free(r->manifest, r->mlen);
     if (r->fd >= 0)
         close(r->fd);
     OPENSSL_free(r);
@@ -791,7 +798,7 @@ static bo_err open_head(bo_package_reader *r, char *detail, size_t n)
     e = manifest_encode(&r->m, &again);
     if (e == BO_E_OK && (again.len != r->mlen || memcmp(again.data, r->manifest, r->mlen) != 0))
         e = bo__crypto_fail(BO_E_PACKAGE_MALFORMED, detail, n, "the manifest is not canonical");
-    bo_buf_cleanup(&again);
+    bo_buf_cleanup_wipe(&again);
     return e == BO_E_TOO_BIG ? BO_E_PACKAGE_MALFORMED : e;
 }
 
@@ -967,6 +974,6 @@ bo_err bo_package_read_docs(bo_package_reader *r, bo_package_doc_fn fn, void *ud
                                 "bytes after the last document");
     }
     bo_sha256_free(h);
-    OPENSSL_free(buf);
+    OPENSSL_clear_free(buf, CHUNK);
     return e;
 }
