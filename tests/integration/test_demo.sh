@@ -64,6 +64,9 @@ rc=$?
 "$demo" --dir "$tmp/run" >/dev/null 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || fail "a work folder in use exited $rc, expected 2"
+"$demo" --dir "$tmp/short" --deadline 5 >/dev/null 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "--deadline 5 exited $rc, expected 2"
 
 # 4. docs/operations.md's option table and contrib/bidopen-server.conf.sample name every
 # option of `bidopen-server --help`, with its default
