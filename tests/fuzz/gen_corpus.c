@@ -239,6 +239,32 @@ static void tenders(void)
     memset(t.host_fpr, 3, 32);
     t.counts_early = true;
     bo_tender_encode(&t, &b), put_buf("valid-host-fpr", &b);
+    /* §11: an order draw, a coefficient draw and a benchmark price that uses it */
+    t.has_host_fpr = false;
+    t.announce_order = BO_ORDER_DRAW;
+    strcpy(t.announce_draw, "ord");
+    t.n_draws = 2;
+    strcpy(t.draws[0].id, "ord");
+    t.draws[0].kind = BO_DRAW_ORDER;
+    strcpy(t.draws[0].label, "唱标顺序");
+    strcpy(t.draws[1].id, "k");
+    t.draws[1].kind = BO_DRAW_COEFFICIENT;
+    strcpy(t.draws[1].label, "下浮系数");
+    for (int i = 0; i < 4; i++)
+        t.draws[1].values[i] = (bo_decimal){95 + i, 2};
+    t.draws[1].n_values = 4;
+    t.benchmark = (bo_tender_benchmark){true, "price", 5, 1, true, "k", {1, 0}, 2,
+                                        BO_ROUND_HALF_EVEN};
+    bo_tender_encode(&t, &b), put_buf("valid-opening", &b);
+    t.benchmark.coef_draw = false;
+    t.benchmark.coefficient = (bo_decimal){1005, 3};
+    t.announce_order = BO_ORDER_USCC;
+    t.n_draws = 0;
+    bo_tender_encode(&t, &b), put_buf("valid-benchmark-fixed", &b);
+    PUT_LIT("bad-order-draw", "\x84\xa5title\xa1t\xaa\x63heckin_at\x01\xa8\x64\x65\x61\x64line"
+                              "\x02\xae\x61nnounce_order\xa6\x64raw:x");
+    PUT_LIT("bad-benchmark-field", "\x84\xa5title\xa1t\xaa\x63heckin_at\x01\xa8\x64\x65\x61"
+                                   "\x64line\x02\xa9\x62\x65nchmark\x81\xa5\x66ield\xa1p");
     PUT_LIT("valid-minimal", "\x83\xa5title\xa1t\xaa\x63heckin_at\x01\xa8\x64\x65\x61\x64line"
                              "\xcf\x00\x00\x01\xa3\x18\x5c\x50\x00");
     PUT_LIT("bad-unknown-key", "\x81\xa3zzz\x01");
