@@ -27,6 +27,7 @@ typedef struct sig_job {
     uint8_t *sig;
     size_t sig_len;
     char oid[65];
+    int64_t t0_mono; /* the request arrived (sign-in latency) */
     /* results */
     bo_err err;
     char detail[256];
@@ -155,6 +156,7 @@ static void signed_cmd_done(bo_conn *c, sig_job *j)
     }
     p->sig = j->sig;
     p->sig_len = j->sig_len;
+    p->t0_mono = j->t0_mono;
     j->sig = NULL;
     const bo_bl_item *bl = bo__blacklist_find(c->srv, c->actor.uscc);
     if (bl) {
@@ -170,6 +172,7 @@ static void signed_cmd_done(bo_conn *c, sig_job *j)
 static void job_after(uv_work_t *req, int status)
 {
     sig_job *j = req->data;
+    j->srv->m.auth_jobs--;
     bo_conn *c = bo__conn_find(j->srv, j->conn_id);
     if (c) {
         c->busy--;
@@ -202,6 +205,7 @@ static bool queue_job(bo_conn *c, sig_job *j)
         return false;
     }
     c->busy++;
+    c->srv->m.auth_jobs++;
     return true;
 }
 
@@ -298,6 +302,7 @@ void bo__auth_signed_cmd(bo_conn *c, const bo_msg *m)
     }
     j->srv = c->srv;
     j->kind = reg ? JOB_REGISTER : JOB_SIGNIN;
+    j->t0_mono = bo_clock_mono_ms();
     j->conn_id = c->id;
     j->req_id = m->id;
     j->role = c->actor.role;

@@ -73,7 +73,9 @@ static const opt opts[] = {
      "a connection behind without progress this long is closed with 4000", false},
     {"sndbuf", I(sndbuf, 0, 67108864), "0",
      "kernel send buffer per connection in bytes (SO_SNDBUF); 0 keeps the kernel's", false},
-    {"web-root", S(web_root), "", "directory of the hall screen's built files (served at /)",
+    {"web-root", S(web_root), "",
+     "directory of the hall screen's built files, served at /; unset: web/ next to the binary, "
+     "if there",
      false},
     {"check-config", F(check_config), "", "validate the configuration and trust store, then exit",
      true},

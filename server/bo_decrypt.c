@@ -290,6 +290,7 @@ typedef struct djob {
     char detail[256];
     bo_buf form; /* canonical msgpack map */
     int64_t ms;
+    int64_t t0_mono; /* the response arrived (latency metric) */
 } djob;
 
 static void djob_free(djob *j)
@@ -402,6 +403,7 @@ static void djob_after(uv_work_t *req, int status)
         bo_log(BO_LOG_INFO, "decrypt", j->oid, j->conn_id, BO_E_OK,
                "bid of %s opened: %llu bytes in %lld ms", j->uscc, (unsigned long long)j->size,
                (long long)j->ms);
+        bo_metrics_observe(&srv->m.decrypt_ms, bo_clock_mono_ms() - j->t0_mono);
         j->key->dead = true; /* answered: the key is no longer needed */
         hkey_release(j->key);
         bo_pcmd *p = calloc(1, sizeof(*p));
@@ -509,6 +511,7 @@ void bo__decrypt_response(bo_conn *c, const bo_msg *m)
         return;
     }
     j->srv = c->srv;
+    j->t0_mono = bo_clock_mono_ms();
     snprintf(j->oid, sizeof(j->oid), "%s", r->oid);
     snprintf(j->uscc, sizeof(j->uscc), "%s", v.uscc);
     snprintf(j->org, sizeof(j->org), "%s", v.org);
@@ -694,4 +697,12 @@ bool bo__decrypt_busy(const bo_srv *srv, const bo_room *r)
             if (!strcmp(j->oid, r->oid))
                 return true;
     return false;
+}
+
+size_t bo__decrypt_waiting_count(const bo_srv *srv)
+{
+    size_t n = 0;
+    for (const djob *j = srv->decrypt_waiting; j; j = j->next)
+        n++;
+    return n;
 }

@@ -237,6 +237,11 @@ bool bo__room_conn_behind(const bo_conn *c)
     return c->room && conn_pending(c) > 0;
 }
 
+uint64_t bo__room_conn_pending(const bo_conn *c)
+{
+    return c->room ? conn_pending(c) : 0;
+}
+
 /* ---------- fan-out ---------- */
 
 static void wake(bo_conn *c, int64_t now_mono)
@@ -611,6 +616,8 @@ static void reply_pcmd_ok(bo_room *r, bo_pcmd *p, const bo_apply_info *info)
             bo_mpmap_str(m, "oid", r->oid);
         if (p->type == BO_CMD_SIGNIN)
             bo_mpmap_bool(m, "already", info->already);
+        if (p->type == BO_CMD_SIGNIN && p->t0_mono)
+            bo_metrics_observe(&r->srv->m.signin_ms, bo_clock_mono_ms() - p->t0_mono);
         if (p->type == BO_CMD_REGISTER) {
             bo_mpmap_bool(m, "replaced", info->replaced);
             bo_mpmap_bool(m, "already", info->already);

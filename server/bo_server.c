@@ -11,6 +11,7 @@
 #include "bo/log.h"
 #include "bo/hash.h"
 #include "bo/tlsopts.h"
+#include "bo_http.h"
 #include "bo_redis_sup.h"
 #include "bo_vault.h"
 #include "bo_server_internal.h"
@@ -20,21 +21,6 @@
 static bo_srv *srv_of(struct lws *wsi)
 {
     return lws_context_user(lws_get_context(wsi));
-}
-
-static int http_reply(struct lws *wsi, int status, const char *ctype, const char *body)
-{
-    uint8_t buf[LWS_PRE + 2048];
-    uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
-    size_t len = strlen(body);
-    if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, (lws_filepos_t)len, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return 1;
-    if (len && lws_write(wsi, (unsigned char *)body, len, LWS_WRITE_HTTP_FINAL) != (int)len)
-        return 1;
-    if (lws_http_transaction_completed(wsi))
-        return -1;
-    return 0;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -53,14 +39,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* A WebSocket upgrade without the bidopen.v1 subprotocol lands here. */
         return 1;
-    case LWS_CALLBACK_HTTP: {
-        srv = srv_of(wsi);
-        const char *path = in;
-        if (path && !strcmp(path, "/healthz"))
-            return srv->store_up ? http_reply(wsi, 200, "text/plain", "ok\n")
-                                 : http_reply(wsi, 503, "text/plain", "store unavailable\n");
-        return http_reply(wsi, 404, "text/plain", "not found\n");
-    }
+    case LWS_CALLBACK_HTTP:
+        return bo_http_request(srv_of(wsi), wsi, in);
     default:
         break;
     }
@@ -370,6 +350,7 @@ bo_srv *bo_srv_start(uv_loop_t *loop, const bo_config *cfg, bo_err *err, char *d
         }
     }
 
+    bo_http_setup(srv);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     void *foreign[1] = {loop};

@@ -16,6 +16,7 @@
 #include "bo/sign.h"
 #include "bo/wire.h"
 #include "bo_config.h"
+#include "bo_metrics.h"
 #include "bo_ratelimit.h"
 #include "bo_store.h"
 
@@ -126,6 +127,7 @@ typedef struct bo_pcmd {
     char bl_reason[512];
     char bl_source[256];
     unsigned retries;
+    int64_t t0_mono;    /* when the request arrived (latency metrics); 0 unknown */
     bo_time_ms fixed_now; /* non-zero: decide at this server time (a receipt's ts) */
     /* submit */
     bool has_bid;
@@ -214,15 +216,6 @@ typedef struct bo_staff_entry {
     uint8_t fpr[32];
 } bo_staff_entry;
 
-typedef struct bo_metrics {
-    uint64_t events_appended;
-    uint64_t events_fanned;
-    uint64_t frames_written;
-    uint64_t conns_accepted;
-    uint64_t conns_refused_rate;
-    uint64_t lagging_closed;
-    uint64_t cmds_ok, cmds_err;
-} bo_metrics;
 
 struct bo_srv {
     uv_loop_t *loop;
@@ -301,6 +294,8 @@ void bo__room_leave(bo_conn *c);
  * a write error. */
 int bo__room_write_next(bo_conn *c);
 bool bo__room_conn_behind(const bo_conn *c);
+/** Events c has still to receive (0 when it is in no room). */
+uint64_t bo__room_conn_pending(const bo_conn *c);
 void bo__room_presence_flush(bo_room *r);
 void bo__pcmd_free(bo_pcmd *p);
 const char *bo__cmd_type_name(bo_cmd_type t);
@@ -326,6 +321,8 @@ void bo__decrypt_response(bo_conn *c, const bo_msg *m);
 void bo__decrypt_failed(bo_conn *c, const bo_msg *m);
 bo_err bo__decrypt_progress_put(bo_srv *srv, const bo_room *r, bo_mpmap *presence);
 bool bo__decrypt_busy(const bo_srv *srv, const bo_room *r);
+/** Decryption jobs waiting for a slot on the worker pool. */
+size_t bo__decrypt_waiting_count(const bo_srv *srv);
 
 /* ---- bo_commands.c ---- */
 void bo__cmd_dispatch(bo_conn *c, const bo_msg *m);
