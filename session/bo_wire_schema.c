@@ -1,4 +1,4 @@
-/* bidopen: the schema of every bidopen.v1 message (docs/protocol.md §3, §4, §8, §10).
+/* bidopen: the schema of every bidopen.v1 message (docs/protocol.md §3, §4, §8, §10, §11).
  *
  * One row per key: how it is stored, whether it is required, its cap. Rows are sorted by
  * key so that encoding walks them in canonical order; test_wire checks the order. */
@@ -33,6 +33,18 @@ static const char *const roles[] = {"operator", "host", "supervisor", "bidder",
 static const char *const streams[] = {"pub", "staff", "b", "all", NULL};
 static const char *const stages[] = {"token", "cert", "unwrap", "other", NULL};
 static const char *const outcomes[] = {"revoked", "withdrawn", NULL};
+static const char *const formats[] = {"record", "ocds", "html", "transcript",
+                                      "transcript_public", NULL};
+
+/* A draw id of the tender: [a-z0-9_]{1,32}. */
+static bool draw_id_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+            return false;
+    return n >= 1 && n <= 32;
+}
 
 /* ---- nested maps ---- */
 
@@ -82,7 +94,7 @@ static const bo__wire_field auth_f[] = {
      .oneof = roles},
     {.key = "sig", .kind = BO__WK_BIN, .cap = 1024, .off = M(auth.sig), .has_off = NOHAS},
     {.key = "time", .kind = BO__WK_I64, .off = M(auth.time), .has_off = HAS(auth.has_time)},
-    {.key = "token", .kind = BO__WK_STR, .cap = 1024, .off = M(auth.token), .has_off = NOHAS},
+    {.key = "token", .kind = BO__WK_STR, .cap = 8192, .off = M(auth.token), .has_off = NOHAS},
 };
 
 static const bo__wire_field time_f[] = {
@@ -233,6 +245,78 @@ static const bo__wire_field classify_f[] = {
      .has_off = NOHAS},
 };
 
+/* ---- client -> server: announcement, draws, confirmation, the record (§11) ---- */
+
+static const bo__wire_field opening_f[] = { /* benchmark, close */
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(opening.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+};
+
+static const bo__wire_field announce_f[] = {
+    {.key = "all", .kind = BO__WK_BOOL, .off = M(announce.all), .has_off = HAS(announce.has_all)},
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(announce.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+};
+
+static const bo__wire_field draw_f[] = {
+    {.key = "draw", .kind = BO__WK_STR, .required = true, .off = M(draw.draw),
+     .has_off = NOHAS, .valid = draw_id_ok},
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(draw.oid), .has_off = NOHAS,
+     .valid = oid_ok},
+};
+
+static const bo__wire_field confirm_open_f[] = {
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(confirm_open.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "window_s", .kind = BO__WK_U64, .cap = 86400, .min = 60,
+     .off = M(confirm_open.window_s), .has_off = HAS(confirm_open.has_window_s)},
+};
+
+static const bo__wire_field confirm_f[] = {
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(confirm.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "record_hash", .kind = BO__WK_BIN, .required = true, .cap = 32, .exact = true,
+     .off = M(confirm.record_hash), .has_off = NOHAS},
+    {.key = "sig", .kind = BO__WK_BIN, .required = true, .cap = 1024, .off = M(confirm.sig),
+     .has_off = NOHAS},
+};
+
+static const bo__wire_field object_f[] = {
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(object.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "sig", .kind = BO__WK_BIN, .required = true, .cap = 1024, .off = M(object.sig),
+     .has_off = NOHAS},
+    {.key = "text", .kind = BO__WK_STR, .required = true, .cap = BO_WIRE_OBJECTION_MAX,
+     .off = M(object.text), .has_off = NOHAS},
+};
+
+static const bo__wire_field answer_f[] = {
+    {.key = "objection", .kind = BO__WK_U64, .required = true, .min = 1,
+     .off = M(answer.objection), .has_off = NOHAS},
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(answer.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "sig", .kind = BO__WK_BIN, .required = true, .cap = 1024, .off = M(answer.sig),
+     .has_off = NOHAS},
+    {.key = "text", .kind = BO__WK_STR, .required = true, .cap = BO_WIRE_ANSWER_MAX,
+     .off = M(answer.text), .has_off = NOHAS},
+};
+
+static const bo__wire_field message_f[] = {
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(message.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+    {.key = "text", .kind = BO__WK_STR, .required = true, .cap = BO_WIRE_MESSAGE_MAX,
+     .off = M(message.text), .has_off = NOHAS},
+};
+
+static const bo__wire_field export_f[] = {
+    {.key = "format", .kind = BO__WK_STR, .required = true, .off = M(export_req.format),
+     .has_off = NOHAS, .oneof = formats},
+    {.key = "offset", .kind = BO__WK_U64, .off = M(export_req.offset),
+     .has_off = HAS(export_req.has_offset)},
+    {.key = "oid", .kind = BO__WK_STR, .required = true, .off = M(export_req.oid),
+     .has_off = NOHAS, .valid = oid_ok},
+};
+
 /* ---- server -> client ---- */
 
 static const bo__wire_field hello_f[] = {
@@ -338,6 +422,17 @@ static const bo__wire_schema schemas[BO_MSG__COUNT] = {
     [BO_MSG_DECRYPT_EXTEND] = {BO_MSG_DECRYPT_EXTEND, "decrypt_extend", true, true,
                                TABLE(decrypt_extend_f)},
     [BO_MSG_CLASSIFY] = {BO_MSG_CLASSIFY, "classify", true, true, TABLE(classify_f)},
+    [BO_MSG_ANNOUNCE] = {BO_MSG_ANNOUNCE, "announce", true, true, TABLE(announce_f)},
+    [BO_MSG_DRAW] = {BO_MSG_DRAW, "draw", true, true, TABLE(draw_f)},
+    [BO_MSG_BENCHMARK] = {BO_MSG_BENCHMARK, "benchmark", true, true, TABLE(opening_f)},
+    [BO_MSG_CONFIRM_OPEN] = {BO_MSG_CONFIRM_OPEN, "confirm_open", true, true,
+                             TABLE(confirm_open_f)},
+    [BO_MSG_CONFIRM] = {BO_MSG_CONFIRM, "confirm", true, true, TABLE(confirm_f)},
+    [BO_MSG_OBJECT] = {BO_MSG_OBJECT, "object", true, true, TABLE(object_f)},
+    [BO_MSG_ANSWER] = {BO_MSG_ANSWER, "answer", true, true, TABLE(answer_f)},
+    [BO_MSG_MESSAGE] = {BO_MSG_MESSAGE, "message", true, true, TABLE(message_f)},
+    [BO_MSG_CLOSE] = {BO_MSG_CLOSE, "close", true, true, TABLE(opening_f)},
+    [BO_MSG_EXPORT] = {BO_MSG_EXPORT, "export", true, true, TABLE(export_f)},
 };
 
 const bo__wire_schema *bo__wire_schema_of(bo_msg_type t)

@@ -153,6 +153,34 @@ static void fill(bo_msg *m, bo_msg_type t, bo_buf *store, bo_bytes *chain, bo_bl
     case BO_MSG_CLASSIFY:
         m->u.classify = (typeof(m->u.classify)){"o1", usccs[0], "withdrawn", "平台故障"};
         break;
+    case BO_MSG_BENCHMARK:
+    case BO_MSG_CLOSE:
+        m->u.opening.oid = "o1";
+        break;
+    case BO_MSG_ANNOUNCE:
+        m->u.announce = (typeof(m->u.announce)){"o1", true, true};
+        break;
+    case BO_MSG_DRAW:
+        m->u.draw = (typeof(m->u.draw)){"o1", "k"};
+        break;
+    case BO_MSG_CONFIRM_OPEN:
+        m->u.confirm_open = (typeof(m->u.confirm_open)){"o1", 600, true};
+        break;
+    case BO_MSG_CONFIRM:
+        m->u.confirm = (typeof(m->u.confirm)){"o1", {n32, 32}, sig};
+        break;
+    case BO_MSG_OBJECT:
+        m->u.object = (typeof(m->u.object)){"o1", "报价大写与小写不一致", sig};
+        break;
+    case BO_MSG_ANSWER:
+        m->u.answer = (typeof(m->u.answer)){"o1", 1, "以大写金额为准", sig};
+        break;
+    case BO_MSG_MESSAGE:
+        m->u.message = (typeof(m->u.message)){"o1", "请确认开标记录"};
+        break;
+    case BO_MSG_EXPORT:
+        m->u.export_req = (typeof(m->u.export_req)){"o1", "record", 0, false};
+        break;
     default:
         break;
     }
@@ -449,5 +477,10 @@ int main(int argc, char **argv)
     PUT_LIT("bad-outcome", "\x86\xa1t\xa8\x63lassify\xa2id\x01\xa3oid\xa1o\xa4uscc\xa1u"
                            "\xa7outcome\xa4lost\xa6reason\xa1r");
     PUT_LIT("valid-server-key-unsorted", "\x82\xa2id\x03\xa1t\xaaserver_key");
+    PUT_LIT("bad-answer-zero", "\x86\xa1t\xa6\x61nswer\xa2id\x01\xa3oid\xa1o\xa9objection"
+                               "\x00\xa4text\xa1x\xa3sig\xc4\x01\x00");
+    PUT_LIT("bad-export-format", "\x84\xa1t\xa6\x65xport\xa2id\x01\xa3oid\xa1o\xa6\x66ormat"
+                                 "\xa3pdf");
+    PUT_LIT("bad-draw-id", "\x84\xa1t\xa4\x64raw\xa2id\x01\xa3oid\xa1o\xa4\x64raw\xa1K");
     return 0;
 }

@@ -7,8 +7,11 @@
 
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "bo/buf.h"
 #include "bo/clock.h"
+#include "bo/err.h"
 
 #define BO_CTX_AUTH "auth"
 #define BO_CTX_REGISTER "register"
@@ -18,6 +21,9 @@
 #define BO_CTX_DECRYPT_REQUEST "decrypt_request"
 #define BO_CTX_DECRYPT_RESPONSE "decrypt_response"
 #define BO_CTX_DECRYPT_DIAG "decrypt_diag"
+#define BO_CTX_CONFIRM "confirm"
+#define BO_CTX_OBJECTION "objection"
+#define BO_CTX_ANSWER "answer"
 
 /** [nonce(bin 32), role(str), time(int)] */
 bo_err bo_sigpayload_auth(bo_buf *out, const uint8_t nonce[32], const char *role, int64_t time);
@@ -53,5 +59,25 @@ bo_err bo_sigpayload_decrypt_response(bo_buf *out, const char *oid, const char *
 bo_err bo_sigpayload_decrypt_diag(bo_buf *out, const char *oid, const char *uscc,
                                   const char *req, const char *stage, const char *error,
                                   const uint8_t cert_fpr[32]);
+
+/** Confirmation of the opening record (bidder): [oid, uscc, record_hash(bin 32)] */
+bo_err bo_sigpayload_confirm(bo_buf *out, const char *oid, const char *uscc,
+                             const uint8_t record_hash[32]);
+
+/** Objection (bidder): [oid, uscc, record_hash(bin 32), text]; record_hash is the one the
+ * confirmation window opened with (confirmation_opened.record_hash). */
+bo_err bo_sigpayload_objection(bo_buf *out, const char *oid, const char *uscc,
+                               const uint8_t record_hash[32], const char *text);
+
+/** Answer to objection n (the host): [oid, n(uint), text] */
+bo_err bo_sigpayload_answer(bo_buf *out, const char *oid, uint64_t n, const char *text);
+
+/** The hash of an opening record (docs/protocol.md §11): SHA-256 over its canonical msgpack.
+ * The record given (e.g. read back from an export) is parsed within generous caps (16 MiB,
+ * depth 8) and re-encoded canonically first, so any encoding of the same record gives the
+ * same hash. Errors: BO_E_BAD_FIELD (not a map, floats, duplicate keys, text that is not
+ * UTF-8), BO_E_MALFORMED, BO_E_TOO_BIG, BO_E_TOO_DEEP, BO_E_TOO_MANY, BO_E_NOMEM.
+ * Context: any thread. */
+bo_err bo_sigpayload_record_hash(const uint8_t *record_mp, size_t len, uint8_t out[32]);
 
 #endif

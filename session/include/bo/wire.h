@@ -29,6 +29,11 @@ typedef struct bo_wire_caps {
 /* The largest submit_chunk.data (docs/protocol.md §10). */
 #define BO_WIRE_CHUNK_MAX 131072
 
+/* Texts of §11 in characters: objection, answer to one, public message. */
+#define BO_WIRE_OBJECTION_MAX 1000
+#define BO_WIRE_ANSWER_MAX 2000
+#define BO_WIRE_MESSAGE_MAX 300
+
 /** The default caps listed in docs/protocol.md. */
 void bo_wire_caps_default(bo_wire_caps *caps);
 
@@ -71,6 +76,17 @@ typedef enum bo_msg_type {
     BO_MSG_DECRYPT_FAILED,
     BO_MSG_DECRYPT_EXTEND,
     BO_MSG_CLASSIFY,
+    /* client -> server: announcement, draws, confirmation, the record (protocol.md §11) */
+    BO_MSG_ANNOUNCE,
+    BO_MSG_DRAW,
+    BO_MSG_BENCHMARK,
+    BO_MSG_CONFIRM_OPEN,
+    BO_MSG_CONFIRM,
+    BO_MSG_OBJECT,
+    BO_MSG_ANSWER,
+    BO_MSG_MESSAGE,
+    BO_MSG_CLOSE,
+    BO_MSG_EXPORT,
     BO_MSG__COUNT
 } bo_msg_type;
 
@@ -246,6 +262,51 @@ typedef struct bo_msg {
             const char *outcome; /* "revoked" or "withdrawn" */
             const char *reason;
         } classify;
+        /* announcement, draws, confirmation, the record (docs/protocol.md §11) */
+        struct {
+            const char *oid;
+        } opening; /* BO_MSG_BENCHMARK, BO_MSG_CLOSE */
+        struct {
+            const char *oid;
+            bool all; /* announce every bid that remains */
+            bool has_all;
+        } announce;
+        struct {
+            const char *oid;
+            const char *draw; /* the id of the tender's draw: [a-z0-9_]{1,32} ("id" is the
+                                 request's) */
+        } draw;
+        struct {
+            const char *oid;
+            uint64_t window_s; /* 60..86400 when present */
+            bool has_window_s;
+        } confirm_open;
+        struct {
+            const char *oid;
+            bo_bytes record_hash; /* 32 bytes */
+            bo_bytes sig;         /* ctx "confirm" */
+        } confirm;
+        struct {
+            const char *oid;
+            const char *text; /* <= BO_WIRE_OBJECTION_MAX characters */
+            bo_bytes sig;     /* ctx "objection" */
+        } object;
+        struct {
+            const char *oid;
+            uint64_t objection; /* its n, >= 1 */
+            const char *text;   /* <= BO_WIRE_ANSWER_MAX characters */
+            bo_bytes sig;       /* ctx "answer" */
+        } answer;
+        struct {
+            const char *oid;
+            const char *text; /* <= BO_WIRE_MESSAGE_MAX characters */
+        } message;
+        struct {
+            const char *oid;
+            const char *format; /* record, ocds, html, transcript, transcript_public */
+            uint64_t offset;
+            bool has_offset;
+        } export_req; /* BO_MSG_EXPORT */
     } u;
     void *mem; /* internal: the memory of a decoded message (NULL in one built by hand) */
 } bo_msg;

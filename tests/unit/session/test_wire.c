@@ -243,6 +243,50 @@ static void fill(bo_msg *m, bo_msg_type t, bo_buf *store, bo_bytes *chain, bo_bl
         m->u.classify.outcome = "revoked";
         m->u.classify.reason = "证书已更换";
         break;
+    case BO_MSG_BENCHMARK:
+    case BO_MSG_CLOSE:
+        m->u.opening.oid = "o1";
+        break;
+    case BO_MSG_ANNOUNCE:
+        m->u.announce.oid = "o1";
+        m->u.announce.all = true;
+        m->u.announce.has_all = true;
+        break;
+    case BO_MSG_DRAW:
+        m->u.draw.oid = "o1";
+        m->u.draw.draw = "k_1";
+        break;
+    case BO_MSG_CONFIRM_OPEN:
+        m->u.confirm_open.oid = "o1";
+        m->u.confirm_open.window_s = 600;
+        m->u.confirm_open.has_window_s = true;
+        break;
+    case BO_MSG_CONFIRM:
+        m->u.confirm.oid = "o1";
+        m->u.confirm.record_hash = (bo_bytes){n32, 32};
+        m->u.confirm.sig = s;
+        break;
+    case BO_MSG_OBJECT:
+        m->u.object.oid = "o1";
+        m->u.object.text = "报价大写与小写不一致";
+        m->u.object.sig = s;
+        break;
+    case BO_MSG_ANSWER:
+        m->u.answer.oid = "o1";
+        m->u.answer.objection = 3;
+        m->u.answer.text = "以大写金额为准";
+        m->u.answer.sig = s;
+        break;
+    case BO_MSG_MESSAGE:
+        m->u.message.oid = "o1";
+        m->u.message.text = "请各投标人确认开标记录";
+        break;
+    case BO_MSG_EXPORT:
+        m->u.export_req.oid = "o1";
+        m->u.export_req.format = "transcript_public";
+        m->u.export_req.offset = 131072;
+        m->u.export_req.has_offset = true;
+        break;
     default:
         break;
     }
@@ -610,6 +654,169 @@ static void sealed_bid_messages(void **state)
     map(&a, 3), key(&a, "t"), key(&a, "server_key"), key(&a, "id"), raw(&a, "\x01", 1);
     key(&a, "oid"), key(&a, "o1");
     expect_error(&a, true, BO_E_UNKNOWN_FIELD, "oid");
+    bo_buf_cleanup(&store);
+    bo_buf_cleanup(&a);
+}
+
+
+/* ------------------------------------------------- announcement and record ---- */
+
+/* A string of n copies of c (a UTF-8 character), static storage per slot. */
+static const char *chars(int slot, const char *c, size_t n)
+{
+    static char buf[4][8192];
+    size_t l = strlen(c);
+    assert_true(l * n < sizeof(buf[slot]));
+    for (size_t i = 0; i < n; i++)
+        memcpy(buf[slot] + i * l, c, l);
+    buf[slot][l * n] = 0;
+    return buf[slot];
+}
+
+static void opening_messages(void **state)
+{
+    bo_msg m;
+    bo_buf store, a;
+    bo_bytes chain[2];
+    bo_bl_entry ents[2];
+    const char *usccs[2];
+    bo_buf_init(&store, BIG);
+    bo_buf_init(&a, BIG);
+    static const bo_msg_type types[] = {
+        BO_MSG_ANNOUNCE, BO_MSG_DRAW,    BO_MSG_BENCHMARK, BO_MSG_CONFIRM_OPEN, BO_MSG_CONFIRM,
+        BO_MSG_OBJECT,   BO_MSG_ANSWER,  BO_MSG_MESSAGE,   BO_MSG_CLOSE,        BO_MSG_EXPORT};
+    static const char *const names[] = {"announce", "draw",    "benchmark", "confirm_open",
+                                        "confirm",  "object",  "answer",    "message",
+                                        "close",    "export"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        assert_string_equal(bo_msg_type_name(types[i]), names[i]);
+        assert_true(bo_msg_type_from_client(types[i]));
+        fill(&m, types[i], &store, chain, ents, usccs);
+        bo_buf_reset(&a);
+        assert_int_equal(bo_wire_encode(&a, &m), BO_E_OK);
+        assert_int_equal(decode(&a, false).err, BO_E_UNKNOWN_TYPE); /* never to a client */
+        expect_msg(&m, BO_E_OK, NULL);
+        m.u.opening.oid = "o 1"; /* every one names its opening first */
+        expect_msg(&m, BO_E_BAD_FIELD, "oid");
+    }
+
+    /* typed fields, and optional ones left out */
+    fill(&m, BO_MSG_ANNOUNCE, &store, chain, ents, usccs);
+    m.has_id = true;
+    bo_buf_reset(&a);
+    assert_int_equal(bo_wire_encode(&a, &m), BO_E_OK);
+    decoded d = decode(&a, true);
+    assert_int_equal(d.err, BO_E_OK);
+    assert_true(d.m->u.announce.all && d.m->u.announce.has_all);
+    bo_msg_free(d.m);
+    m.u.announce.has_all = false;
+    bo_buf_reset(&a);
+    assert_int_equal(bo_wire_encode(&a, &m), BO_E_OK);
+    assert_null(memmem(a.data, a.len, "all", 3));
+    d = decode(&a, true);
+    assert_int_equal(d.err, BO_E_OK);
+    assert_false(d.m->u.announce.has_all);
+    bo_msg_free(d.m);
+    fill(&m, BO_MSG_ANSWER, &store, chain, ents, usccs);
+    bo_buf_reset(&a);
+    assert_int_equal(bo_wire_encode(&a, &m), BO_E_OK);
+    d = decode(&a, true);
+    assert_int_equal(d.err, BO_E_OK);
+    assert_int_equal(d.m->u.answer.objection, 3);
+    assert_string_equal(d.m->u.answer.text, "以大写金额为准");
+    bo_msg_free(d.m);
+    fill(&m, BO_MSG_EXPORT, &store, chain, ents, usccs);
+    m.u.export_req.has_offset = false;
+    bo_buf_reset(&a);
+    assert_int_equal(bo_wire_encode(&a, &m), BO_E_OK);
+    d = decode(&a, true);
+    assert_int_equal(d.err, BO_E_OK);
+    assert_false(d.m->u.export_req.has_offset);
+    assert_string_equal(d.m->u.export_req.format, "transcript_public");
+    bo_msg_free(d.m);
+    fill(&m, BO_MSG_CONFIRM_OPEN, &store, chain, ents, usccs);
+    m.u.confirm_open.has_window_s = false;
+    expect_msg(&m, BO_E_OK, NULL);
+
+    /* caps at their limit and one past it (characters, 3-byte ones too) */
+    static const struct {
+        bo_msg_type t;
+        size_t max;
+        const char *key;
+    } texts[] = {{BO_MSG_OBJECT, BO_WIRE_OBJECTION_MAX, "text"},
+                 {BO_MSG_ANSWER, BO_WIRE_ANSWER_MAX, "text"},
+                 {BO_MSG_MESSAGE, BO_WIRE_MESSAGE_MAX, "text"}};
+    for (size_t i = 0; i < 3; i++)
+        for (int wide = 0; wide < 2; wide++) {
+            const char *ch = wide ? "异" : "x";
+            fill(&m, texts[i].t, &store, chain, ents, usccs);
+            const char **text = texts[i].t == BO_MSG_OBJECT   ? &m.u.object.text
+                                : texts[i].t == BO_MSG_ANSWER ? &m.u.answer.text
+                                                              : &m.u.message.text;
+            *text = chars(0, ch, texts[i].max);
+            expect_msg(&m, BO_E_OK, NULL);
+            *text = chars(0, ch, texts[i].max + 1);
+            expect_msg(&m, BO_E_BAD_FIELD, texts[i].key);
+        }
+    fill(&m, BO_MSG_CONFIRM, &store, chain, ents, usccs);
+    m.u.confirm.record_hash.len = 31;
+    expect_msg(&m, BO_E_BAD_FIELD, "record_hash");
+    fill(&m, BO_MSG_CONFIRM, &store, chain, ents, usccs);
+    static uint8_t big[1025];
+    m.u.confirm.sig = (bo_bytes){big, 1025};
+    expect_msg(&m, BO_E_BAD_FIELD, "sig");
+    m.u.confirm.sig.len = 1024;
+    expect_msg(&m, BO_E_OK, NULL);
+    fill(&m, BO_MSG_OBJECT, &store, chain, ents, usccs);
+    m.u.object.sig = (bo_bytes){big, 1025};
+    expect_msg(&m, BO_E_BAD_FIELD, "sig");
+    fill(&m, BO_MSG_ANSWER, &store, chain, ents, usccs);
+    m.u.answer.objection = 0;
+    expect_msg(&m, BO_E_BAD_FIELD, "objection");
+    static const struct {
+        uint64_t v;
+        bo_err want;
+    } windows[] = {{0, BO_E_BAD_FIELD}, {59, BO_E_BAD_FIELD}, {60, BO_E_OK},
+                   {86400, BO_E_OK},    {86401, BO_E_BAD_FIELD}};
+    for (size_t i = 0; i < 5; i++) {
+        fill(&m, BO_MSG_CONFIRM_OPEN, &store, chain, ents, usccs);
+        m.u.confirm_open.window_s = windows[i].v;
+        expect_msg(&m, windows[i].want, windows[i].want ? "window_s" : NULL);
+    }
+    static const char *const ids[] = {"k", "a_1", "abcdefghijklmnopqrstuvwxyz012345"};
+    static const char *const bad_ids[] = {"", "K", "a-b", "draw:k", "abcdefghijklmnopqrstuvwxyz0123456"};
+    for (size_t i = 0; i < 3; i++) {
+        fill(&m, BO_MSG_DRAW, &store, chain, ents, usccs);
+        m.u.draw.draw = ids[i];
+        expect_msg(&m, BO_E_OK, NULL);
+    }
+    for (size_t i = 0; i < 5; i++) {
+        fill(&m, BO_MSG_DRAW, &store, chain, ents, usccs);
+        m.u.draw.draw = bad_ids[i];
+        expect_msg(&m, BO_E_BAD_FIELD, "draw");
+    }
+    static const char *const formats[] = {"record", "ocds", "html", "transcript",
+                                          "transcript_public"};
+    for (size_t i = 0; i < 5; i++) {
+        fill(&m, BO_MSG_EXPORT, &store, chain, ents, usccs);
+        m.u.export_req.format = formats[i];
+        expect_msg(&m, BO_E_OK, NULL);
+    }
+    m.u.export_req.format = "pdf";
+    expect_msg(&m, BO_E_BAD_FIELD, "format");
+    fill(&m, BO_MSG_OBJECT, &store, chain, ents, usccs);
+    m.u.object.text = NULL;
+    assert_int_equal(bo_wire_encode(&a, &m), BO_E_INVALID_ARG); /* required */
+
+    /* unknown keys: a benchmark or a close carries nothing but its opening */
+    bo_buf_reset(&a);
+    map(&a, 4), key(&a, "t"), key(&a, "close"), key(&a, "id"), raw(&a, "\x01", 1);
+    key(&a, "oid"), key(&a, "o1"), key(&a, "force"), raw(&a, "\xc3", 1);
+    expect_error(&a, true, BO_E_UNKNOWN_FIELD, "force");
+    bo_buf_reset(&a);
+    map(&a, 4), key(&a, "t"), key(&a, "announce"), key(&a, "id"), raw(&a, "\x01", 1);
+    key(&a, "oid"), key(&a, "o1"), key(&a, "all"), raw(&a, "\x01", 1);
+    expect_error(&a, true, BO_E_BAD_FIELD, "all"); /* a bool, not 1 */
     bo_buf_cleanup(&store);
     bo_buf_cleanup(&a);
 }
@@ -1283,6 +1490,7 @@ int main(void)
         cmocka_unit_test(ok_and_err_helpers),
         cmocka_unit_test(type_names_and_directions),
         cmocka_unit_test(sealed_bid_messages),
+        cmocka_unit_test(opening_messages),
         cmocka_unit_test(canonical_regardless_of_key_order),
         cmocka_unit_test(canonical_nested_raw),
         cmocka_unit_test(shortest_integers),
