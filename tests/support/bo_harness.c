@@ -298,3 +298,195 @@ void bo_h_run_for(uv_loop_t *loop, int ms)
 {
     bo_h_run_until(loop, never, NULL, ms);
 }
+
+/* ---- server log ---- */
+
+bool bo_h_server_log_has(const bo_h_server *s, const char *needle)
+{
+    char *log = bo_h_read_file(s->log, NULL);
+    bool has = log && strstr(log, needle);
+    free(log);
+    return has;
+}
+
+size_t bo_h_server_log_count(const bo_h_server *s, const char *const *needles)
+{
+    char *log = bo_h_read_file(s->log, NULL);
+    size_t n = 0;
+    for (char *line = log, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        bool all = true;
+        for (size_t i = 0; needles[i] && all; i++)
+            all = strstr(line, needles[i]) != NULL;
+        n += all;
+        if (!next)
+            break;
+    }
+    free(log);
+    return n;
+}
+
+/* ---- TCP proxy ---- */
+
+#define PROXY_PAIRS 64
+
+struct bo_h_proxy {
+    pthread_t th;
+    int lfd, port;
+    int target;        /* __atomic */
+    int stop;          /* __atomic */
+    int cut_req;       /* __atomic: cut requests made */
+    int cut_done;      /* __atomic: cut requests served */
+    int cut_count;     /* __atomic: connections cut by the last request */
+    unsigned accepted; /* __atomic */
+    struct {
+        int cfd, sfd;
+    } pair[PROXY_PAIRS];
+    int npair;
+    char buf[65536];
+};
+
+static void proxy_drop(bo_h_proxy *p, int i)
+{
+    close(p->pair[i].cfd);
+    close(p->pair[i].sfd);
+    p->pair[i] = p->pair[--p->npair];
+}
+
+static bool proxy_write_all(int fd, const char *b, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        b += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static void proxy_accept(bo_h_proxy *p)
+{
+    int cfd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (cfd < 0)
+        return;
+    __atomic_add_fetch(&p->accepted, 1, __ATOMIC_ACQ_REL);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    sa.sin_port = htons((uint16_t)__atomic_load_n(&p->target, __ATOMIC_ACQUIRE));
+    int sfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (p->npair >= PROXY_PAIRS || sfd < 0 ||
+        connect(sfd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(cfd);
+        if (sfd >= 0)
+            close(sfd);
+        return;
+    }
+    int one = 1;
+    setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    p->pair[p->npair].cfd = cfd;
+    p->pair[p->npair].sfd = sfd;
+    p->npair++;
+}
+
+static void *proxy_main(void *arg)
+{
+    bo_h_proxy *p = arg;
+    while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+        int req = __atomic_load_n(&p->cut_req, __ATOMIC_ACQUIRE);
+        if (req != __atomic_load_n(&p->cut_done, __ATOMIC_ACQUIRE)) {
+            int n = p->npair;
+            while (p->npair)
+                proxy_drop(p, 0);
+            __atomic_store_n(&p->cut_count, n, __ATOMIC_RELEASE);
+            __atomic_store_n(&p->cut_done, req, __ATOMIC_RELEASE);
+        }
+        struct pollfd fds[1 + 2 * PROXY_PAIRS];
+        int n = 0;
+        fds[n++] = (struct pollfd){p->lfd, POLLIN, 0};
+        for (int i = 0; i < p->npair; i++) {
+            fds[n++] = (struct pollfd){p->pair[i].cfd, POLLIN, 0};
+            fds[n++] = (struct pollfd){p->pair[i].sfd, POLLIN, 0};
+        }
+        if (poll(fds, (nfds_t)n, 10) <= 0)
+            continue;
+        int npair = p->npair;
+        /* walk backwards: proxy_drop moves the last pair into the hole */
+        for (int i = npair - 1; i >= 0; i--) {
+            struct pollfd *fc = &fds[1 + 2 * i], *fs = &fds[2 + 2 * i];
+            bool dead = false;
+            if (fc->revents) {
+                ssize_t r = read(p->pair[i].cfd, p->buf, sizeof(p->buf));
+                dead = r <= 0 || !proxy_write_all(p->pair[i].sfd, p->buf, (size_t)r);
+            }
+            if (!dead && fs->revents) {
+                ssize_t r = read(p->pair[i].sfd, p->buf, sizeof(p->buf));
+                dead = r <= 0 || !proxy_write_all(p->pair[i].cfd, p->buf, (size_t)r);
+            }
+            if (dead)
+                proxy_drop(p, i);
+        }
+        if (fds[0].revents)
+            proxy_accept(p);
+    }
+    while (p->npair)
+        proxy_drop(p, 0);
+    return NULL;
+}
+
+bo_h_proxy *bo_h_proxy_start(int target_port)
+{
+    bo_h_proxy *p = calloc(1, sizeof(*p));
+    if (!p)
+        die("proxy");
+    p->target = target_port;
+    p->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    if (p->lfd < 0 || bind(p->lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(p->lfd, 64) != 0 || getsockname(p->lfd, (struct sockaddr *)&sa, &sl) != 0)
+        die("proxy listen");
+    p->port = ntohs(sa.sin_port);
+    if (pthread_create(&p->th, NULL, proxy_main, p) != 0)
+        die("proxy thread");
+    return p;
+}
+
+int bo_h_proxy_port(const bo_h_proxy *p)
+{
+    return p->port;
+}
+
+int bo_h_proxy_cut(bo_h_proxy *p)
+{
+    int req = __atomic_add_fetch(&p->cut_req, 1, __ATOMIC_ACQ_REL);
+    int64_t deadline = bo_clock_mono_ms() + 2000;
+    while (__atomic_load_n(&p->cut_done, __ATOMIC_ACQUIRE) != req &&
+           bo_clock_mono_ms() < deadline)
+        sleep_ms(2);
+    return __atomic_load_n(&p->cut_count, __ATOMIC_ACQUIRE);
+}
+
+void bo_h_proxy_retarget(bo_h_proxy *p, int target_port)
+{
+    __atomic_store_n(&p->target, target_port, __ATOMIC_RELEASE);
+}
+
+unsigned bo_h_proxy_accepted(const bo_h_proxy *p)
+{
+    return __atomic_load_n(&p->accepted, __ATOMIC_ACQUIRE);
+}
+
+void bo_h_proxy_stop(bo_h_proxy *p)
+{
+    if (!p)
+        return;
+    __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(p->th, NULL);
+    close(p->lfd);
+    free(p);
+}

@@ -4,8 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "bo/cert.h"
 #include "bo/clock.h"
+#include "bo/hash.h"
+#include "bo/seal.h"
+#include "bo/wire.h"
 #include "bo/tender_json.h"
 
 void bo_world_up(bo_world *w, const char *name, const char *const *extra_args)
@@ -234,4 +239,116 @@ size_t bo_world_connect_all(bo_world *w, tc *const *v, size_t n, int timeout_ms)
     all_wait a = {v, n};
     bo_client_run_until(&w->loop, all_settled, &a, timeout_ms);
     return count_settled(&a, true);
+}
+
+/* One request through t, waiting for its reply; the reply's data is t->reply_json. */
+static bo_err request(bo_world *w, tc *t, const bo_msg *m)
+{
+    tc_reply_reset(t);
+    bo_err err = bo_client_request(t->c, m, tc_on_reply, t);
+    return err ? err : tc_wait_reply(&w->loop, t, 20000);
+}
+
+bo_err bo_world_submit_bid(bo_world *w, tc *t, const char *oid)
+{
+    char dir[600], plain[700], env[700], rel[512], enc_pem[600], uscc[512], detail[256] = "";
+    snprintf(dir, sizeof(dir), "%s/bids", w->dir);
+    mkdir(dir, 0700);
+    snprintf(plain, sizeof(plain), "%s/%s-%s.txt", dir, oid, t->name);
+    snprintf(env, sizeof(env), "%s/%s-%s.cms", dir, oid, t->name);
+    FILE *f = fopen(plain, "w");
+    if (!f)
+        return BO_E_IO;
+    fprintf(f, "投标报价：%s 对 %s 的报价 1234567.89 元\n", t->name, oid);
+    fclose(f);
+    bo_h_path(enc_pem, w->pki, bo_world_bidder_field(w, t->name, "enc_cert", rel));
+    bo_world_bidder_field(w, t->name, "uscc", uscc);
+    bo_blob_list enc;
+    memset(&enc, 0, sizeof(enc));
+    bo_err err = bo_pem_chain_load(enc_pem, &enc);
+    if (err)
+        return err;
+    bo_seal_opts so;
+    memset(&so, 0, sizeof(so));
+    so.oid = oid;
+    so.uscc = uscc;
+    bo_seal_result res;
+    memset(&res, 0, sizeof(res));
+    err = bo_seal_file(plain, env, &so, &enc.list.v[0], 1, &res, detail, sizeof(detail));
+    bo_blob_list_cleanup(&enc);
+    size_t len = 0;
+    char *data = err ? NULL : bo_h_read_file(env, &len);
+    if (err || !data || len > BO_WIRE_CHUNK_MAX) {
+        fprintf(stderr, "itest: seal: %s\n", detail);
+        bo_seal_result_cleanup(&res);
+        free(data);
+        return err ? err : BO_E_IO;
+    }
+    uint8_t hash[32];
+    bo_sha256(data, len, hash);
+
+    /* submit_begin, one submit_chunk, submit_commit (docs/protocol.md §10) */
+    bo_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = BO_MSG_SUBMIT_BEGIN;
+    m.u.submit_begin.oid = oid;
+    m.u.submit_begin.size = len;
+    m.u.submit_begin.hash = (bo_bytes){hash, 32};
+    m.u.submit_begin.commit = (bo_bytes){res.record.commitment, 32};
+    err = request(w, t, &m);
+    char upload[80] = "";
+    if (!err) {
+        json_t *r = json_loads(t->reply_json, 0, NULL);
+        const char *u = json_string_value(json_object_get(r, "upload"));
+        snprintf(upload, sizeof(upload), "%s", u ? u : "");
+        json_decref(r);
+        memset(&m, 0, sizeof(m));
+        m.type = BO_MSG_SUBMIT_CHUNK;
+        m.u.submit_chunk.oid = oid;
+        m.u.submit_chunk.upload = upload;
+        m.u.submit_chunk.offset = 0;
+        m.u.submit_chunk.data = (bo_bytes){(const uint8_t *)data, len};
+        err = request(w, t, &m);
+    }
+    if (!err) {
+        memset(&m, 0, sizeof(m));
+        m.type = BO_MSG_SUBMIT_COMMIT;
+        m.u.submit_commit.oid = oid;
+        m.u.submit_commit.upload = upload;
+        err = request(w, t, &m);
+    }
+    if (err)
+        fprintf(stderr, "itest: submit (%s): %s %s\n", t->name, t->reply_code, t->reply_msg);
+    bo_seal_result_cleanup(&res);
+    free(data);
+    return err;
+}
+
+void bo_world_load_blacklist(bo_world *w, const char *url)
+{
+    tc *op = bo_world_staff_at(w, "operator", "operator", url, NULL);
+    char path[600];
+    json_t *root = json_load_file(bo_h_path(path, w->pki, "bidders/blacklist.json"), 0, NULL);
+    size_t n = json_array_size(root);
+    bo_bl_entry *v = calloc(n ? n : 1, sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(root, i);
+        v[i].uscc = json_string_value(json_object_get(e, "uscc"));
+        v[i].name = json_string_value(json_object_get(e, "name"));
+        v[i].reason = json_string_value(json_object_get(e, "reason"));
+        v[i].source = json_string_value(json_object_get(e, "source"));
+    }
+    bool ok = n > 0 && bo_world_connect(w, op);
+    if (ok) {
+        tc_reply_reset(op);
+        ok = bo_client_bl_add(op->c, v, n, tc_on_reply, op) == BO_E_OK &&
+             tc_wait_reply(&w->loop, op, 10000) == BO_E_OK;
+    }
+    free(v);
+    json_decref(root);
+    tc_free(op);
+    if (!ok) {
+        fprintf(stderr, "itest: could not load the blacklist\n");
+        abort();
+    }
 }

@@ -67,6 +67,16 @@ void bo_world_node(bo_world *w, bo_h_server *s, const char *name,
 bo_err bo_world_pause(bo_world *w, tc *host, const char *reason);
 bo_err bo_world_resume(bo_world *w, tc *host);
 
+/** As the operator, add the demo PKI's credit blacklist (bidders/blacklist.json: the
+ * "blacklisted" bidder's organisation) to the server at url. Aborts the test on failure. */
+void bo_world_load_blacklist(bo_world *w, const char *url);
+
+/** Seal a small bid to the bidder's encryption certificate (RSA or P-256: b1-rsa, b2-p256,
+ * b5-mixed; SM2 cannot be a recipient) and submit it over t (authenticated and registered
+ * for oid) with submit_begin, one submit_chunk and submit_commit, each waited for; files go
+ * under w->dir/bids. Returns the first refusal (t->reply_code says which) or BO_E_OK. */
+bo_err bo_world_submit_bid(bo_world *w, tc *t, const char *oid);
+
 /** Start all the participants at once and run until every one is JOINED (or READY, or
  * FAILED) or timeout_ms passed. Returns how many are JOINED/READY. */
 size_t bo_world_connect_all(bo_world *w, tc *const *v, size_t n, int timeout_ms);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "bo/clock.h"
 #include "bo/mpjson.h"
@@ -27,6 +28,7 @@ typedef struct conn_priv {
     txf *txh, *txt;
     bo_buf rx;
     bool rx_text;
+    int rcvbuf; /* SO_RCVBUF to set once established; 0: none */
     struct conn_priv *next; /* the context's list */
 } conn_priv;
 
@@ -131,6 +133,9 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         break;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         ws->established = true;
+        if (cp->rcvbuf)
+            setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_RCVBUF, &cp->rcvbuf,
+                       sizeof(cp->rcvbuf));
         if (cp->txh)
             lws_callback_on_writable(wsi);
         break;
@@ -483,6 +488,14 @@ bo_err bo_rawws_send_json(bo_rawws *ws, const char *json)
         err = bo_rawws_send(ws, b.data, b.len, true);
     bo_buf_cleanup(&b);
     return err;
+}
+
+void bo_rawws_rcvbuf(bo_rawws *ws, int bytes)
+{
+    conn_priv *cp = ws->priv;
+    cp->rcvbuf = bytes;
+    if (cp->wsi && ws->established)
+        setsockopt(lws_get_socket_fd(cp->wsi), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
 void bo_rawws_rx(bo_rawws *ws, bool enable)

@@ -93,6 +93,11 @@ bo_err bo_rawws_mp_from_json(const char *json, bo_buf *out);
 /** Convert json with bo_rawws_mp_from_json and send it in one binary frame. */
 bo_err bo_rawws_send_json(bo_rawws *ws, const char *json);
 
+/** Shrink the socket's kernel receive buffer (SO_RCVBUF; the kernel doubles it and has a
+ * floor), now if connected, else once established: with a reader that stops, less is held
+ * in the pipe before the server sees it fall behind. */
+void bo_rawws_rcvbuf(bo_rawws *ws, int bytes);
+
 /** Stop (false) or resume (true) reading from the socket: lws_rx_flow_control. */
 void bo_rawws_rx(bo_rawws *ws, bool enable);
 

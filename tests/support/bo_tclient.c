@@ -50,6 +50,11 @@ static void on_snapshot(void *ud, const msgpack_object *snap, bool recovered)
     t->last_recovered = recovered;
     if (recovered)
         t->recovered_joins++;
+    if (t->snapshots == 1) {
+        t->first_pos_pub = tc_snap_pos(t, "pub");
+        t->first_pos_priv = tc_snap_pos(t, "priv");
+        t->first_pos_all = tc_snap_pos(t, "all");
+    }
 }
 
 static void on_event(void *ud, const bo_client_event *ev)

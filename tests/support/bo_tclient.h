@@ -40,6 +40,7 @@ typedef struct tc {
     unsigned joins;       /* times it reached JOINED */
     unsigned backoffs;    /* times it lost its connection (entered BACKOFF) */
     unsigned recovered_joins; /* snapshots with recovered true */
+    uint64_t first_pos_pub, first_pos_priv, first_pos_all; /* snap.pos of the first join */
     /* last reply */
     bool replied;
     bo_err reply_err;
