@@ -8,11 +8,19 @@
 
 #include "bo/cert.h"
 #include "bo/clock.h"
+#include "bo/hex.h"
 #include "bo/log.h"
 #include "bo/sigpayload.h"
+#include "bo/utf8.h"
 #include "bo_server_internal.h"
 
-typedef enum { JOB_AUTH, JOB_REGISTER, JOB_SIGNIN } job_kind;
+typedef enum { JOB_AUTH, JOB_REGISTER, JOB_SIGNIN, JOB_SITE_LINK } job_kind;
+
+/* Site links (docs/protocol.md §3): a host signs {oid, site, exp} with ctx "site_link". */
+#define SITE_LINK_CTX "site_link"
+#define SITE_LINK_TOKEN_MAX 8192                       /* characters of base64url */
+#define SITE_LINK_TTL_MAX_MS (7LL * 24 * 3600 * 1000)  /* a link is good for a week at most */
+#define SITE_NAME_MAX 64                               /* characters */
 
 typedef struct sig_job {
     uv_work_t req;
@@ -28,6 +36,8 @@ typedef struct sig_job {
     size_t sig_len;
     char oid[65];
     int64_t t0_mono; /* the request arrived (sign-in latency) */
+    char site[256];  /* JOB_SITE_LINK: the site's name from the link */
+    uint8_t host_fpr[32];
     /* results */
     bo_err err;
     char detail[256];
@@ -47,6 +57,25 @@ static void job_free(sig_job *j)
 static void job_work(uv_work_t *req)
 {
     sig_job *j = req->data;
+    if (j->kind == JOB_SITE_LINK) {
+        /* the host's certificate as at sign-in (trusted, current, unrevoked), then the link */
+        char why[200] = "";
+        j->err = bo_identity_verify(j->srv->trust, &j->chain.list, NULL, j->now, 0, &j->ident,
+                                    why, sizeof(why));
+        if (j->err) {
+            snprintf(j->detail, sizeof(j->detail), "the certificate of the host who signed the link: %s",
+                     why);
+            return;
+        }
+        const bo_bytes *cert = &j->chain.list.v[0];
+        if (bo_sig_verify(cert->p, cert->len, SITE_LINK_CTX, j->payload.data, j->payload.len,
+                          j->sig, j->sig_len) != BO_E_OK) {
+            j->err = BO_E_BAD_TOKEN;
+            snprintf(j->detail, sizeof(j->detail),
+                     "the link's signature does not verify with the host's certificate");
+        }
+        return;
+    }
     if (j->kind == JOB_AUTH) {
         unsigned flags = j->role == BO_ROLE_BIDDER ? BO_ID_REQUIRE_USCC : 0;
         j->err = bo_identity_verify(j->srv->trust, &j->chain.list,
@@ -70,6 +99,29 @@ static void job_work(uv_work_t *req)
         snprintf(j->detail, sizeof(j->detail), "the %s signature does not verify",
                  j->kind == JOB_REGISTER ? "registration" : "sign-in");
     }
+}
+
+static void reply_auth_ok(bo_conn *c, uint64_t req_id)
+{
+    const bo_actor *a = &c->actor;
+    bo_err err;
+    bo_mpmap *m = bo_mpmap_new(&err);
+    bo_buf b;
+    bo_buf_init(&b, 4096);
+    if (m) {
+        bo_mpmap_str(m, "role", bo_role_name(a->role));
+        bo_mpmap_str(m, "org", a->org);
+        bo_mpmap_str(m, "name", a->person);
+        if (a->uscc[0])
+            bo_mpmap_str(m, "uscc", a->uscc);
+        bo_mpmap_bin(m, "fpr", a->fpr, 32);
+        if (c->link_oid[0])
+            bo_mpmap_str(m, "oid", c->link_oid);
+        bo_mpmap_finish(m, &b);
+        bo_mpmap_free(m);
+    }
+    bo__conn_reply_ok(c, req_id, b.data, b.len);
+    bo_buf_cleanup(&b);
 }
 
 static void auth_done(bo_conn *c, sig_job *j)
@@ -115,25 +167,54 @@ static void auth_done(bo_conn *c, sig_job *j)
     a->sign_chain = c->sign_chain.list;
     a->enc_chain = c->enc_chain.list;
     c->state = BO_CONN_AUTHED;
-
-    bo_err err;
-    bo_mpmap *m = bo_mpmap_new(&err);
-    bo_buf b;
-    bo_buf_init(&b, 4096);
-    if (m) {
-        bo_mpmap_str(m, "role", bo_role_name(a->role));
-        bo_mpmap_str(m, "org", a->org);
-        bo_mpmap_str(m, "name", a->person);
-        if (a->uscc[0])
-            bo_mpmap_str(m, "uscc", a->uscc);
-        bo_mpmap_bin(m, "fpr", a->fpr, 32);
-        bo_mpmap_finish(m, &b);
-        bo_mpmap_free(m);
-    }
     bo_log(BO_LOG_INFO, "auth", NULL, c->id, BO_E_OK, "%s authenticated: %s (%s)",
            bo_role_name(a->role), a->org, a->uscc[0] ? a->uscc : a->person);
-    bo__conn_reply_ok(c, j->req_id, b.data, b.len);
-    bo_buf_cleanup(&b);
+    reply_auth_ok(c, j->req_id);
+}
+
+static void link_done(bo_conn *c, sig_job *j)
+{
+    if (j->err) {
+        c->state = BO_CONN_NEW;
+        char msg[320];
+        snprintf(msg, sizeof(msg), "%s: %s", bo_strerror(j->err), j->detail);
+        bo_log(BO_LOG_INFO, "auth", j->oid, c->id, j->err, "refused a site link from %s: %s",
+               c->peer, j->detail);
+        bo__conn_reply_err(c, true, j->req_id, j->err, msg);
+        return;
+    }
+    const bo_staff_entry *host = bo__staff_find(c->srv, j->host_fpr, BO_ROLE_HOST);
+    bo_actor *a = &c->actor;
+    a->role = BO_ROLE_SITE;
+    snprintf(a->org, sizeof(a->org), "%s", j->site);
+    snprintf(a->person, sizeof(a->person), "link from %.100s", host ? host->name : "the host");
+    memcpy(a->fpr, j->host_fpr, 32);
+    snprintf(c->link_oid, sizeof(c->link_oid), "%s", j->oid);
+    memcpy(c->link_host_fpr, j->host_fpr, 32);
+    c->state = BO_CONN_AUTHED;
+    c->srv->m.site_links++;
+    bo_log(BO_LOG_INFO, "auth", j->oid, c->id, BO_E_OK, "site %s authenticated by a link from %s",
+           a->org, host ? host->name : "?");
+    reply_auth_ok(c, j->req_id);
+}
+
+bool bo__auth_link_refuse_join(bo_conn *c, const bo_room *r, uint64_t req_id)
+{
+    if (!c->link_oid[0])
+        return false;
+    if (strcmp(c->link_oid, r->oid)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "this site link is for opening %s", c->link_oid);
+        bo__conn_reply_err(c, true, req_id, BO_E_FORBIDDEN, msg);
+        return true;
+    }
+    const uint8_t *host = bo_session_host_fpr(r->sess);
+    if (!host || memcmp(host, c->link_host_fpr, 32)) {
+        bo__conn_reply_err(c, true, req_id, BO_E_BAD_TOKEN,
+                           "the site link was not issued by this opening's host");
+        return true;
+    }
+    return false;
 }
 
 static void signed_cmd_done(bo_conn *c, sig_job *j)
@@ -180,6 +261,8 @@ static void job_after(uv_work_t *req, int status)
             bo__conn_reply_err(c, true, j->req_id, BO_E_SHUTTING_DOWN, NULL);
         else if (j->kind == JOB_AUTH)
             auth_done(c, j);
+        else if (j->kind == JOB_SITE_LINK)
+            link_done(c, j);
         else
             signed_cmd_done(c, j);
     }
@@ -209,6 +292,115 @@ static bool queue_job(bo_conn *c, sig_job *j)
     return true;
 }
 
+static void refuse_link(bo_conn *c, uint64_t req_id, const char *why)
+{
+    char msg[320];
+    snprintf(msg, sizeof(msg), "%s: %s", bo_strerror(BO_E_BAD_TOKEN), why);
+    bo_log(BO_LOG_INFO, "auth", NULL, c->id, BO_E_BAD_TOKEN, "refused a site link from %s: %s",
+           c->peer, why);
+    bo__conn_reply_err(c, true, req_id, BO_E_BAD_TOKEN, msg);
+}
+
+/* auth {role:"site", token}: check what can be checked here, then the host's certificate
+ * and the signature on the worker pool. */
+static void auth_site_link(bo_conn *c, uint64_t req_id, const char *token)
+{
+    size_t tlen = strlen(token);
+    if (tlen > SITE_LINK_TOKEN_MAX) {
+        refuse_link(c, req_id, "the token is too long");
+        return;
+    }
+    uint8_t *raw = malloc(3 * (tlen / 4) + 3);
+    size_t rawlen = 0;
+    msgpack_zone *zone = NULL;
+    msgpack_object o;
+    bo_wire_caps caps;
+    bo_wire_caps_default(&caps);
+    sig_job *j = NULL;
+    const char *oid = NULL, *site = NULL;
+    size_t oid_len = 0, site_len = 0, cert_len = 0, fpr_len = 0, sig_len = 0;
+    const uint8_t *cert = NULL, *fpr = NULL, *sig = NULL;
+    int64_t exp = 0;
+    const char *why = NULL;
+    if (!raw) {
+        bo__conn_reply_err(c, true, req_id, BO_E_INTERNAL, NULL);
+        return;
+    }
+    if (bo_b64_decode(token, tlen, raw, &rawlen) || bo_mp_check(raw, rawlen, &caps) ||
+        bo_mp_parse(raw, rawlen, &zone, &o) || o.type != MSGPACK_OBJECT_MAP)
+        why = "the token is not base64url of a msgpack map";
+    else if (!bo_mpo_str(&o, "oid", &oid, &oid_len) || !bo_mpo_str(&o, "site", &site, &site_len) ||
+             !bo_mpo_i64(&o, "exp", &exp) || !bo_mpo_bin(&o, "host_fpr", &fpr, &fpr_len) ||
+             !bo_mpo_bin(&o, "cert", &cert, &cert_len) || !bo_mpo_bin(&o, "sig", &sig, &sig_len))
+        why = "the token needs oid, site, exp, host_fpr, cert and sig";
+    else if (oid_len > 64 || fpr_len != 32 || !cert_len || cert_len > BO_CERT_MAX_DER ||
+             !sig_len || sig_len > BO_SIG_MAX)
+        why = "a field of the token has the wrong size";
+    else if (!bo_utf8_valid(site, site_len) || !site_len ||
+             bo_utf8_count(site, site_len) > SITE_NAME_MAX || memchr(site, 0, site_len))
+        why = "site must be a name of 1 to 64 characters";
+    if (why)
+        goto refuse;
+    j = calloc(1, sizeof(*j));
+    if (!j) {
+        bo__conn_reply_err(c, true, req_id, BO_E_INTERNAL, NULL);
+        goto out;
+    }
+    memcpy(j->oid, oid, oid_len);
+    memcpy(j->site, site, site_len);
+    j->now = bo_clock_now_ms();
+    uint8_t cfpr[32];
+    bo_cert_fpr(cert, cert_len, cfpr);
+    if (!bo_oid_valid(j->oid))
+        why = "oid: not a valid opening id";
+    else if (exp <= j->now)
+        why = "the site link has expired: ask the host for a new one";
+    else if (exp > j->now + SITE_LINK_TTL_MAX_MS + BO_TIME_SKEW_MS)
+        why = "the site link is valid for more than 7 days: links must be short-lived";
+    else if (memcmp(cfpr, fpr, 32))
+        why = "host_fpr is not the fingerprint of cert";
+    else if (!bo__staff_find(c->srv, fpr, BO_ROLE_HOST))
+        why = "the link was signed by a certificate that is not on this server's roster as host";
+    if (why)
+        goto refuse;
+    j->srv = c->srv;
+    j->kind = JOB_SITE_LINK;
+    j->conn_id = c->id;
+    j->req_id = req_id;
+    j->role = BO_ROLE_SITE;
+    memcpy(j->host_fpr, fpr, 32);
+    bo_buf_init(&j->payload, 1024);
+    bo_buf_init(&j->cert, 0);
+    j->sig = malloc(sig_len);
+    bo_err err = j->sig ? bo_blob_list_push(&j->chain, cert, cert_len) : BO_E_NOMEM;
+    if (!err)
+        err = bo_mp_array_header(&j->payload, 3);
+    if (!err)
+        err = bo_mp_str(&j->payload, oid, oid_len);
+    if (!err)
+        err = bo_mp_str(&j->payload, site, site_len);
+    if (!err)
+        err = bo_mp_i64(&j->payload, exp);
+    if (err) {
+        bo__conn_reply_err(c, true, req_id, BO_E_INTERNAL, NULL);
+        job_free(j);
+        goto out;
+    }
+    memcpy(j->sig, sig, sig_len);
+    j->sig_len = sig_len;
+    if (queue_job(c, j))
+        c->state = BO_CONN_AUTHING;
+    goto out;
+refuse:
+    refuse_link(c, req_id, why);
+    if (j)
+        free(j);
+out:
+    if (zone)
+        msgpack_zone_free(zone);
+    free(raw);
+}
+
 void bo__auth_handle(bo_conn *c, const bo_msg *m)
 {
     const bo_msg_auth *a = &m->u.auth;
@@ -216,6 +408,15 @@ void bo__auth_handle(bo_conn *c, const bo_msg *m)
     if (bo_role_parse(a->role, &role) != BO_E_OK) {
         bo__conn_reply_err(c, true, m->id, BO_E_BAD_FIELD,
                            "role must be operator, host, supervisor, bidder, site or observer");
+        return;
+    }
+    if (a->token) {
+        if (role != BO_ROLE_SITE || a->chain.n || a->sig.len) {
+            bo__conn_reply_err(c, true, m->id, BO_E_BAD_FIELD,
+                               "a token is sent with role site alone (no chain, no sig)");
+            return;
+        }
+        auth_site_link(c, m->id, a->token);
         return;
     }
     if (role == BO_ROLE_OBSERVER) {

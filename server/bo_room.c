@@ -917,6 +917,8 @@ void bo__room_join(bo_room *r, bo_conn *c, uint64_t req_id, const bo_msg_since *
         bo__conn_reply_err(c, true, req_id, BO_E_NOT_FOUND, "no opening with this id");
         return;
     }
+    if (bo__auth_link_refuse_join(c, r, req_id))
+        return;
     bo_view v;
     view_of(c, &v);
     bo_stream priv = bo_session_private_stream(r->sess, &v);

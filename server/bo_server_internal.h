@@ -77,6 +77,8 @@ struct bo_conn {
     bo_blob_list sign_chain;
     bo_blob_list enc_chain;
     char site_name[128];
+    char link_oid[65];           /* a site signed in by a host's link: its one opening */
+    uint8_t link_host_fpr[32];   /* and the host who issued it */
     int64_t opened_mono;
     char peer[64];
 
@@ -255,6 +257,7 @@ struct bo_srv {
     uv_signal_t sigint, sigterm;
     bool stopping;
     int64_t stop_deadline_mono;
+    int64_t trim_mono;
     int exit_code;
     bo_metrics m;
 };
@@ -279,6 +282,9 @@ void bo__conn_housekeeping(bo_conn *c, int64_t now_mono);
 void bo__auth_handle(bo_conn *c, const bo_msg *m);
 /** register / signin: verify the signature on the worker pool, then queue the command. */
 void bo__auth_signed_cmd(bo_conn *c, const bo_msg *m);
+/** For a site authenticated by a link: refuse (with the reply) a join of another opening
+ * than the link's or of an opening whose host did not issue it. Returns true if refused. */
+bool bo__auth_link_refuse_join(bo_conn *c, const bo_room *r, uint64_t req_id);
 
 /* ---- bo_room.c ---- */
 /** The room for oid, created (LOADING) and loaded from the store if not in memory.

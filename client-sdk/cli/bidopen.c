@@ -15,6 +15,7 @@
 #include "bo/json_esc.h"
 #include "bo/mpjson.h"
 #include "bo/pki.h"
+#include "bo/sitelink.h"
 #include "bo/tender_json.h"
 #include "bo_cli.h"
 
@@ -988,6 +989,9 @@ int bo_cli_run(const bo_cli_opts *o)
 
 int main(int argc, char **argv)
 {
+    for (int i = 1; i + 1 < argc; i++) /* host site-link reads its own options (bo/sitelink.h) */
+        if (!strcmp(argv[i], "host") && !strcmp(argv[i + 1], "site-link"))
+            return bo_sitelink_cli(argc, argv);
     bo_cli_opts o;
     bo_buf msg;
     bo_buf_init(&msg, 4096);
