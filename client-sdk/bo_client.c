@@ -118,6 +118,11 @@ struct bo_client {
     bo_client_identity me;
     char *me_mem;
     bool have_me;
+    /* library features attached to this client (uploads, the decryption responder) */
+    bo__client_hook *hooks;
+    void *slots[BO__CLIENT_SLOTS];
+    unsigned hook_gen;
+    bool hooks_changed;
     /* lifetime */
     int busy;
     bool dead;
@@ -238,12 +243,39 @@ static void leave(bo_client *c)
         release(c);
 }
 
+/* Call every hook's function of one kind, each once, even when hooks come and go during
+ * the calls (a hook may remove itself or others, or free the client). */
+enum hook_kind { H_STATE, H_SNAPSHOT, H_EVENT };
+
+static void hooks_each(bo_client *c, enum hook_kind kind, bo_client_state st,
+                       const msgpack_object *snap, bool recovered, const bo_client_event *ev)
+{
+    unsigned gen = ++c->hook_gen;
+restart:
+    for (bo__client_hook *h = c->hooks; h && !c->dead; h = h->next) {
+        if (h->gen == gen)
+            continue;
+        h->gen = gen;
+        c->hooks_changed = false;
+        if (kind == H_STATE && h->on_state)
+            h->on_state(h->ud, st);
+        else if (kind == H_SNAPSHOT && h->on_snapshot)
+            h->on_snapshot(h->ud, snap, recovered);
+        else if (kind == H_EVENT && h->on_event)
+            h->on_event(h->ud, ev);
+        if (c->hooks_changed)
+            goto restart;
+    }
+}
+
 static void set_state(bo_client *c, bo_client_state st, bo_err err, const char *code,
                       const char *msg)
 {
     c->state = st;
     if (c->cb.on_state)
         c->cb.on_state(c->ud, st, err, code, msg);
+    if (!c->dead && c->state == st)
+        hooks_each(c, H_STATE, st, NULL, false, NULL);
 }
 
 static void tx_clear(bo_client *c)
@@ -691,6 +723,9 @@ static void on_join_reply(bo_client *c, const bo_msg *m)
         c->cb.on_snapshot(c->ud, snap, recovered);
     if (c->dead || c->state != BO_CLIENT_JOINED)
         return;
+    hooks_each(c, H_SNAPSHOT, c->state, snap, recovered, NULL);
+    if (c->dead || c->state != BO_CLIENT_JOINED)
+        return;
     set_state(c, BO_CLIENT_JOINED, BO_E_OK, NULL, NULL);
 }
 
@@ -763,6 +798,8 @@ static void on_ev(bo_client *c, const bo_msg *m)
         };
         if (c->cb.on_event)
             c->cb.on_event(c->ud, &ev);
+        if (!c->dead && c->state == BO_CLIENT_JOINED)
+            hooks_each(c, H_EVENT, c->state, NULL, false, &ev);
         break;
     }
     case BO_CURSOR_DUP:
@@ -1189,6 +1226,14 @@ static void teardown(bo_client *c)
     let_go(c, true);
     uv_timer_stop(&c->timer);
     cancel_pending(c);
+    while (c->hooks) { /* each lets go of the client; it may not call back into it */
+        bo__client_hook *h = c->hooks;
+        c->hooks = h->next;
+        h->next = NULL;
+        h->attached = false;
+        if (h->on_detach)
+            h->on_detach(h->ud);
+    }
     tx_clear(c);
     bo_buf_cleanup(&c->rx);
     if (c->prev)
@@ -1518,6 +1563,131 @@ bo_err bo_client_list(bo_client *c, bo_client_reply_cb cb, void *ud)
 {
     bo_msg m = {.type = BO_MSG_LIST};
     return bo_client_request(c, &m, cb, ud);
+}
+
+/* ------------------------------------------------- sealed bids, decryption ---- */
+
+bo_err bo_client_receipt(bo_client *c, const char *oid, bo_client_reply_cb cb, void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid)
+        return BO_E_INVALID_ARG;
+    bo_msg m = {.type = BO_MSG_RECEIPT};
+    m.u.receipt.oid = oid;
+    return bo_client_request(c, &m, cb, ud);
+}
+
+bo_err bo_client_server_key(bo_client *c, bo_client_reply_cb cb, void *ud)
+{
+    bo_msg m = {.type = BO_MSG_SERVER_KEY};
+    return bo_client_request(c, &m, cb, ud);
+}
+
+bo_err bo_client_decrypt_start(bo_client *c, const char *oid, uint32_t window_s,
+                               bo_client_reply_cb cb, void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid)
+        return BO_E_INVALID_ARG;
+    bo_msg m = {.type = BO_MSG_DECRYPT_START};
+    m.u.decrypt_start.oid = oid;
+    m.u.decrypt_start.has_window_s = window_s != 0;
+    m.u.decrypt_start.window_s = window_s;
+    return bo_client_request(c, &m, cb, ud);
+}
+
+bo_err bo_client_decrypt_extend(bo_client *c, const char *oid, uint32_t seconds,
+                                const char *reason, bo_client_reply_cb cb, void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid || !reason || !*reason)
+        return BO_E_INVALID_ARG;
+    bo_msg m = {.type = BO_MSG_DECRYPT_EXTEND};
+    m.u.decrypt_extend.oid = oid;
+    m.u.decrypt_extend.seconds = seconds;
+    m.u.decrypt_extend.reason = reason;
+    return bo_client_request(c, &m, cb, ud);
+}
+
+bo_err bo_client_classify(bo_client *c, const char *oid, const char *uscc, const char *outcome,
+                          const char *reason, bo_client_reply_cb cb, void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid || !uscc || !outcome || !reason || !*reason ||
+        (strcmp(outcome, "revoked") != 0 && strcmp(outcome, "withdrawn") != 0))
+        return BO_E_INVALID_ARG;
+    bo_msg m = {.type = BO_MSG_CLASSIFY};
+    m.u.classify.oid = oid;
+    m.u.classify.uscc = uscc;
+    m.u.classify.outcome = outcome;
+    m.u.classify.reason = reason;
+    return bo_client_request(c, &m, cb, ud);
+}
+
+/* ------------------------------------------------ internals for features ---- */
+
+void bo__client_hook_add(bo_client *c, bo__client_hook *h)
+{
+    if (c->dead || h->attached)
+        return;
+    h->next = c->hooks;
+    h->gen = c->hook_gen; /* not called for an iteration already running */
+    h->attached = true;
+    c->hooks = h;
+    c->hooks_changed = true;
+}
+
+void bo__client_hook_remove(bo_client *c, bo__client_hook *h)
+{
+    if (!h->attached)
+        return;
+    for (bo__client_hook **pp = &c->hooks; *pp; pp = &(*pp)->next)
+        if (*pp == h) {
+            *pp = h->next;
+            break;
+        }
+    h->next = NULL;
+    h->attached = false;
+    c->hooks_changed = true;
+}
+
+const bo_key *bo__client_key(const bo_client *c)
+{
+    return c->observer ? NULL : c->key;
+}
+
+bo_bytes_list bo__client_enc_chain(const bo_client *c)
+{
+    return c->enc_chain;
+}
+
+const char *bo__client_oid(const bo_client *c)
+{
+    return c->oid;
+}
+
+uv_loop_t *bo__client_loop(const bo_client *c)
+{
+    return c->ctx->loop;
+}
+
+void **bo__client_slot(bo_client *c, unsigned i)
+{
+    return i < BO__CLIENT_SLOTS ? &c->slots[i] : NULL;
+}
+
+bool bo__client_dead(const bo_client *c)
+{
+    return c->dead;
+}
+
+void bo__client_kick(bo_client *c, const char *why)
+{
+    if (c->dead || !authed(c))
+        return;
+    enter(c);
+    drop(c, D_QUICK, BO_E_TIMEOUT, NULL, why);
+    leave(c);
 }
 
 /* ------------------------------------------------------------- run_until ---- */

@@ -260,6 +260,36 @@ bo_err bo_client_bl_list(bo_client *c, bo_client_reply_cb cb, void *ud);
 /** list: ok.data is {openings:[{oid, title, lot, phase, deadline}]}. */
 bo_err bo_client_list(bo_client *c, bo_client_reply_cb cb, void *ud);
 
+/* ------------------------------------------- sealed bids and decryption ---- */
+/* docs/protocol.md §10. Submitting a whole bid (chunks, resume, receipt) is bo/submit.h;
+ * answering decryption requests is bo/decrypt.h. */
+
+/** receipt{oid}: the bidder's current receipt, ok.data {receipt:{oid, uscc, hash, size,
+ * commit, ts}, sig} (verify it with bo_receipt_verify, bo/submit.h). oid NULL: the client's
+ * own. Errors as bo_client_request; BO_E_INVALID_ARG (no oid). */
+bo_err bo_client_receipt(bo_client *c, const char *oid, bo_client_reply_cb cb, void *ud);
+
+/** server_key: ok.data {cert?, spki, key_fpr}: the server's signing key (receipts,
+ * decryption requests, chain heads). Errors as bo_client_request. */
+bo_err bo_client_server_key(bo_client *c, bo_client_reply_cb cb, void *ud);
+
+/** decrypt_start{oid, window_s?} (host): window_s 0 takes the tender's window, else
+ * 60..86400 seconds. ok.data {ends_at}. oid NULL: the client's own.
+ * Errors as bo_client_request; BO_E_INVALID_ARG (no oid). */
+bo_err bo_client_decrypt_start(bo_client *c, const char *oid, uint32_t window_s,
+                               bo_client_reply_cb cb, void *ud);
+
+/** decrypt_extend{oid, seconds, reason} (host, once): ok.data {ends_at}.
+ * Errors as bo_client_request; BO_E_INVALID_ARG (no oid or reason). */
+bo_err bo_client_decrypt_extend(bo_client *c, const char *oid, uint32_t seconds,
+                                const char *reason, bo_client_reply_cb cb, void *ud);
+
+/** classify{oid, uscc, outcome, reason} (host): outcome "revoked" (撤销, the bidder caused
+ * it) or "withdrawn" (撤回). Errors as bo_client_request; BO_E_INVALID_ARG (no oid, uscc or
+ * reason, another outcome). */
+bo_err bo_client_classify(bo_client *c, const char *oid, const char *uscc, const char *outcome,
+                          const char *reason, bo_client_reply_cb cb, void *ud);
+
 /* -------------------------------------------------------------- helpers ---- */
 
 /* A parsed server URL. */
