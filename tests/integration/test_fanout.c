@@ -582,8 +582,10 @@ static int teardown(void **state)
     (void)state;
     bo_rawws_ctx_free(RX);
     for (size_t i = 0; i < sizeof(NODES) / sizeof(NODES[0]); i++)
-        if (NODES[i].pid > 0)
+        if (NODES[i].dir[0]) {
             bo_h_server_stop(&NODES[i], SIGTERM, 20000);
+            bo_h_server_reap_redis(&NODES[i]);
+        }
     bo_world_down(&W);
     return 0;
 }

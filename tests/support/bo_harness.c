@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -153,6 +154,9 @@ static int spawn(bo_h_server *s, const char *pki, int port, const char *const *e
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        /* a test that dies (abort, ctest's timeout) takes its servers with it; a server
+         * stopped this way stops its managed redis-server */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
             dup2(fd, 2);
@@ -489,4 +493,33 @@ void bo_h_proxy_stop(bo_h_proxy *p)
     pthread_join(p->th, NULL);
     close(p->lfd);
     free(p);
+}
+
+/* ---- a managed redis-server left behind ---- */
+
+void bo_h_server_reap_redis(const bo_h_server *s)
+{
+    char pidfile[700], data[600], cwd_link[64], cwd[700];
+    snprintf(data, sizeof(data), "%s/data", s->dir);
+    snprintf(pidfile, sizeof(pidfile), "%s/redis.pid", data);
+    char *txt = bo_h_read_file(pidfile, NULL);
+    int pid = txt ? atoi(txt) : 0;
+    free(txt);
+    if (pid <= 0 || kill(pid, 0) != 0)
+        return;
+    snprintf(cwd_link, sizeof(cwd_link), "/proc/%d/cwd", pid);
+    ssize_t n = readlink(cwd_link, cwd, sizeof(cwd) - 1);
+    if (n <= 0)
+        return;
+    cwd[n] = 0;
+    if (strcmp(cwd, data) != 0)
+        return; /* not ours (the pid was reused) */
+    fprintf(stderr, "harness: redis-server %d of %s outlived its server: stopping it\n", pid,
+            s->dir);
+    kill(pid, SIGTERM);
+    int64_t deadline = bo_clock_mono_ms() + 5000;
+    while (kill(pid, 0) == 0 && bo_clock_mono_ms() < deadline)
+        sleep_ms(20);
+    if (kill(pid, 0) == 0)
+        kill(pid, SIGKILL);
 }

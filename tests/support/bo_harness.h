@@ -42,6 +42,10 @@ int bo_h_server_restart(bo_h_server *s, const char *pki_dir, const char *const *
  * Returns the exit status as waitpid gives it, or -1. */
 int bo_h_server_stop(bo_h_server *s, int sig, int timeout_ms);
 
+/** After the server is gone: if the managed redis-server of its data directory still runs
+ * (the server crashed or was killed), stop it. Safe to call when there is none. */
+void bo_h_server_reap_redis(const bo_h_server *s);
+
 /** Print the server's log to stderr (on failure). */
 void bo_h_server_dump_log(const bo_h_server *s);
 

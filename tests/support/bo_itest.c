@@ -50,6 +50,7 @@ void bo_world_down(bo_world *w)
         fprintf(stderr, "itest: server exit status %d\n", st);
         bo_h_server_dump_log(&w->srv);
     }
+    bo_h_server_reap_redis(&w->srv);
     free(w->index_json);
     bo_h_rmtree(w->dir);
 }

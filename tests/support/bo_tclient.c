@@ -302,3 +302,85 @@ bool tc_wait_seq(uv_loop_t *loop, tc *t, const char *st, uint64_t n, int timeout
     bo_client_run_until(loop, seq_reached, &w, timeout_ms);
     return tc_last_seq(t, st) >= n;
 }
+
+bool tc_gap_free(const tc *t, const char *st, uint64_t first_pos)
+{
+    uint64_t want = first_pos + 1;
+    for (size_t i = 0; i < t->n_events; i++) {
+        const tc_event *e = &t->events[i];
+        if (strcmp(e->st, st))
+            continue;
+        if (e->seq != want) {
+            fprintf(stderr, "%s: %s stream: got seq %llu (%s), expected %llu\n", t->name, st,
+                    (unsigned long long)e->seq, e->kind, (unsigned long long)want);
+            return false;
+        }
+        want++;
+    }
+    return true;
+}
+
+bool tc_same_pub(const tc *ref, const tc *t)
+{
+    if (!tc_gap_free(t, "pub", t->first_pos_pub) || !tc_gap_free(ref, "pub", ref->first_pos_pub))
+        return false;
+    if (ref->first_pos_pub > t->first_pos_pub) {
+        fprintf(stderr, "%s joined after %s\n", ref->name, t->name);
+        return false;
+    }
+    size_t j = 0; /* ref's pub events, in order */
+    size_t matched = 0;
+    for (size_t i = 0; i < ref->n_events; i++) {
+        const tc_event *r = &ref->events[i];
+        if (strcmp(r->st, "pub") || r->seq <= t->first_pos_pub)
+            continue;
+        while (j < t->n_events && strcmp(t->events[j].st, "pub"))
+            j++;
+        if (j == t->n_events) {
+            fprintf(stderr, "%s: no pub #%llu (%s) that %s has\n", t->name,
+                    (unsigned long long)r->seq, r->kind, ref->name);
+            return false;
+        }
+        const tc_event *e = &t->events[j++];
+        if (e->seq != r->seq || strcmp(e->kind, r->kind) || memcmp(e->hash, r->hash, 32)) {
+            fprintf(stderr, "%s: pub #%llu %s differs from %s's #%llu %s\n", t->name,
+                    (unsigned long long)e->seq, e->kind, ref->name, (unsigned long long)r->seq,
+                    r->kind);
+            return false;
+        }
+        matched++;
+    }
+    while (j < t->n_events && strcmp(t->events[j].st, "pub"))
+        j++;
+    if (j != t->n_events) {
+        fprintf(stderr, "%s: pub #%llu beyond %s's last\n", t->name,
+                (unsigned long long)t->events[j].seq, ref->name);
+        return false;
+    }
+    (void)matched;
+    return true;
+}
+
+bool tc_same_all(const tc *a, const tc *b)
+{
+    if (!tc_gap_free(a, "all", a->first_pos_all) || !tc_gap_free(b, "all", b->first_pos_all))
+        return false;
+    for (size_t i = 0; i < a->n_events; i++)
+        for (size_t k = 0; k < b->n_events; k++) {
+            const tc_event *x = &a->events[i], *y = &b->events[k];
+            if (x->seq != y->seq)
+                continue;
+            if (strcmp(x->kind, y->kind) || memcmp(x->hash, y->hash, 32)) {
+                fprintf(stderr, "%s and %s differ at #%llu: %s / %s\n", a->name, b->name,
+                        (unsigned long long)x->seq, x->kind, y->kind);
+                return false;
+            }
+        }
+    if (tc_last_seq(a, "all") != tc_last_seq(b, "all")) {
+        fprintf(stderr, "%s ends at %llu, %s at %llu\n", a->name,
+                (unsigned long long)tc_last_seq(a, "all"), b->name,
+                (unsigned long long)tc_last_seq(b, "all"));
+        return false;
+    }
+    return true;
+}

@@ -95,6 +95,18 @@ uint64_t tc_last_seq(const tc *t, const char *st);
 /** Run until the participant has seen seq >= n in stream st. */
 bool tc_wait_seq(uv_loop_t *loop, tc *t, const char *st, uint64_t n, int timeout_ms);
 
+/** Stream st of t has no gap and no duplicate from first_pos + 1 on (prints the first
+ * offence to stderr). */
+bool tc_gap_free(const tc *t, const char *st, uint64_t first_pos);
+
+/** t's pub stream is gap-free from its first join's position and equal (seq, kind, hash)
+ * to ref's from there to ref's last event; ref must have joined no later than t. */
+bool tc_same_pub(const tc *ref, const tc *t);
+
+/** The supervisor lists a and b hold the same events (seq, kind, hash) where they overlap,
+ * and both end at the same seq. */
+bool tc_same_all(const tc *a, const tc *b);
+
 /** Convert a msgpack object to a malloc'd JSON string (bin as hex). */
 char *tc_json(const msgpack_object *o);
 
