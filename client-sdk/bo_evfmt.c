@@ -79,6 +79,41 @@ static bo_err put_who(bo_buf *out, const msgpack_object *m)
     return err ? err : put_s(out, m, "org");
 }
 
+/* The first 8 bytes of a 32-byte binary field in hex with an ellipsis ("?" if absent). */
+static bo_err put_short_hash(bo_buf *out, const msgpack_object *m, const char *key)
+{
+    const uint8_t *h;
+    size_t n;
+    char hex[17];
+    if (!bo_mpo_bin(m, key, &h, &n) || n < 8)
+        return bo_buf_append_str(out, "?");
+    return bo_buf_appendf(out, "%s…", bo_hex_encode(h, 8, hex));
+}
+
+static bo_err put_size(bo_buf *out, uint64_t v)
+{
+    if (v >= (1ull << 30))
+        return bo_buf_appendf(out, "%.1f GiB", (double)v / (double)(1ull << 30));
+    if (v >= (1ull << 20))
+        return bo_buf_appendf(out, "%.1f MiB", (double)v / (double)(1ull << 20));
+    if (v >= 1024)
+        return bo_buf_appendf(out, "%.1f KiB", (double)v / 1024.0);
+    return bo_buf_appendf(out, "%llu bytes", (unsigned long long)v);
+}
+
+static const char *bid_state_label(const char *st, size_t n)
+{
+    static const label states[] = {
+        {"submitted", "已提交 submitted"}, {"requested", "待解密 requested"},
+        {"decrypted", "已解密 decrypted"}, {"revoked", "撤销 revoked"},
+        {"withdrawn", "撤回 withdrawn"},
+    };
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+        if (strlen(states[i].name) == n && memcmp(states[i].name, st, n) == 0)
+            return states[i].text;
+    return NULL;
+}
+
 static bo_err put_bidder_lines(bo_buf *out, const msgpack_object *list)
 {
     bo_err err = BO_E_OK;
@@ -92,11 +127,19 @@ static bo_err put_bidder_lines(bo_buf *out, const msgpack_object *list)
             err = put_who(out, b);
         if (!err && bo_mpo_bool(b, "signed_in", &in))
             err = bo_buf_append_str(out, in ? "  ✓ 已签到 signed in" : "  ✗ 未签到 not signed in");
+        const char *st;
+        size_t sn;
+        if (!err && bo_mpo_str(b, "state", &st, &sn)) {
+            const char *l = bid_state_label(st, sn);
+            err = l ? bo_buf_appendf(out, "  · %s", l)
+                    : bo_buf_appendf(out, "  · %.*s", (int)sn, st);
+        }
     }
     return err;
 }
 
-static bo_err put_event_body(bo_buf *out, const char *kind, const msgpack_object *body)
+static bo_err put_event_body(bo_buf *out, const char *kind, const msgpack_object *body,
+                             int disp_tz)
 {
     bo_err err = BO_E_OK;
     bool b;
@@ -158,6 +201,11 @@ static bo_err put_event_body(bo_buf *out, const char *kind, const msgpack_object
             err = bo_buf_append_str(out, " · 拦截 intercepted ");
         if (!err)
             err = put_u(out, body, "intercepted");
+        if (!err && bo_mpo_get(body, "submitted")) {
+            err = bo_buf_append_str(out, " · 递交 submitted ");
+            if (!err)
+                err = put_u(out, body, "submitted");
+        }
     } else if (strcmp(kind, "bidder_signed_in") == 0) {
         err = bo_buf_append_str(out, "签到 signed in: ");
         if (!err)
@@ -193,6 +241,9 @@ static bo_err put_event_body(bo_buf *out, const char *kind, const msgpack_object
         if (!err && bo_mpo_i64(body, "paused_ms", &v))
             err = bo_buf_appendf(out, " (暂停了 paused for %s)",
                                  bo_duration_format(v, tmp, sizeof(tmp)));
+        if (!err && bo_mpo_i64(body, "ends_at", &v))
+            err = bo_buf_appendf(out, ", 解密截止 decryption ends %s",
+                                 bo_time_format_local(v, disp_tz, tmp, sizeof(tmp)));
     } else if (strcmp(kind, "head_signed") == 0) {
         const uint8_t *h;
         err = bo_buf_append_str(out, "链头签名 chain head signed: #");
@@ -202,6 +253,120 @@ static bo_err put_event_body(bo_buf *out, const char *kind, const msgpack_object
             char hex[17];
             err = bo_buf_appendf(out, " %s…", bo_hex_encode(h, 8, hex));
         }
+    } else if (strcmp(kind, "bid_submitted") == 0) {
+        err = bo_buf_append_str(out, "投标文件已递交 bid submitted: ");
+        if (!err)
+            err = put_s(out, body, "uscc");
+        if (!err)
+            err = bo_buf_append_str(out, " ");
+        if (!err)
+            err = put_short_hash(out, body, "hash");
+        uint64_t sz;
+        if (!err && bo_mpo_u64(body, "size", &sz)) {
+            err = bo_buf_append_str(out, " (");
+            if (!err)
+                err = put_size(out, sz);
+            if (!err)
+                err = bo_buf_append_str(out, ")");
+        }
+        if (!err && bo_mpo_get(body, "replaces"))
+            err = bo_buf_append_str(out, " (替换 replaces an earlier bid)");
+    } else if (strcmp(kind, "decryption_started") == 0) {
+        err = bo_buf_append_str(out, "开始解密 decryption started: ");
+        if (!err)
+            err = put_u(out, body, "bids");
+        if (!err)
+            err = bo_buf_append_str(out, " 份投标 bids");
+        if (!err && bo_mpo_i64(body, "window_s", &v))
+            err = bo_buf_appendf(out, ", 时限 window %s",
+                                 bo_duration_format(v * 1000, tmp, sizeof(tmp)));
+    } else if (strcmp(kind, "decrypt_request") == 0) {
+        err = bo_buf_append_str(out, "解密请求 decryption request: bid ");
+        if (!err)
+            err = put_short_hash(out, body, "bid");
+        if (!err)
+            err = bo_buf_append_str(out, " req ");
+        if (!err)
+            err = put_s(out, body, "req");
+    } else if (strcmp(kind, "decrypt_refused") == 0) {
+        err = bo_buf_append_str(out, "解密被拒 decryption refused: ");
+        if (!err)
+            err = put_s(out, body, "uscc");
+        if (!err)
+            err = bo_buf_append_str(out, " ");
+        if (!err)
+            err = put_s(out, body, "code");
+    } else if (strcmp(kind, "decrypt_diagnostic") == 0) {
+        err = bo_buf_append_str(out, "解密失败诊断 decryption failed: ");
+        if (!err)
+            err = put_s(out, body, "uscc");
+        if (!err)
+            err = bo_buf_append_str(out, " [");
+        if (!err)
+            err = put_s(out, body, "stage");
+        if (!err)
+            err = bo_buf_append_str(out, "] ");
+        if (!err)
+            err = put_s(out, body, "error");
+    } else if (strcmp(kind, "bid_decrypted") == 0) {
+        err = bo_buf_append_str(out, "解密成功 bid decrypted: ");
+        if (!err)
+            err = put_who(out, body);
+        uint64_t sz;
+        if (!err && bo_mpo_u64(body, "size", &sz)) {
+            err = bo_buf_append_str(out, " (");
+            if (!err)
+                err = put_size(out, sz);
+            if (!err)
+                err = bo_buf_append_str(out, ")");
+        }
+    } else if (strcmp(kind, "bid_form") == 0) {
+        const msgpack_object *f = bo_mpo_get(body, "form");
+        err = bo_buf_append_str(out, "开标一览 opening form: ");
+        if (!err)
+            err = put_s(out, body, "uscc");
+        if (!err && f && f->type == MSGPACK_OBJECT_MAP) {
+            for (uint32_t i = 0; !err && i < f->via.map.size; i++) {
+                const msgpack_object_kv *kv = &f->via.map.ptr[i];
+                if (kv->key.type != MSGPACK_OBJECT_STR || kv->val.type != MSGPACK_OBJECT_STR)
+                    continue;
+                err = bo_buf_appendf(out, "%s %.*s=%.*s", i ? "," : "",
+                                     (int)kv->key.via.str.size, kv->key.via.str.ptr,
+                                     (int)kv->val.via.str.size, kv->val.via.str.ptr);
+            }
+        }
+    } else if (strcmp(kind, "decryption_extended") == 0) {
+        err = bo_buf_append_str(out, "延长解密 decryption extended");
+        if (!err && bo_mpo_i64(body, "ends_at", &v))
+            err = bo_buf_appendf(out, " to %s", bo_time_format_local(v, disp_tz, tmp, sizeof(tmp)));
+        if (!err)
+            err = bo_buf_append_str(out, ": ");
+        if (!err)
+            err = put_s(out, body, "reason");
+    } else if (strcmp(kind, "decryption_window_closed") == 0) {
+        const msgpack_object *u = bo_mpo_get(body, "undecrypted");
+        uint32_t nu = u && u->type == MSGPACK_OBJECT_ARRAY ? u->via.array.size : 0;
+        err = bo_buf_appendf(out, "解密时限结束 decryption window closed: %u 份未解密 not decrypted",
+                             nu);
+        for (uint32_t i = 0; !err && i < nu; i++)
+            if (u->via.array.ptr[i].type == MSGPACK_OBJECT_STR)
+                err = bo_buf_appendf(out, "%s %.*s", i ? "," : "",
+                                     (int)u->via.array.ptr[i].via.str.size,
+                                     u->via.array.ptr[i].via.str.ptr);
+    } else if (strcmp(kind, "bid_classified") == 0) {
+        const char *oc;
+        size_t on;
+        err = bo_buf_append_str(out, "认定 classified: ");
+        if (!err)
+            err = put_s(out, body, "uscc");
+        if (!err && bo_mpo_str(body, "outcome", &oc, &on)) {
+            const char *l = bid_state_label(oc, on);
+            err = l ? bo_buf_appendf(out, " %s", l) : bo_buf_appendf(out, " %.*s", (int)on, oc);
+        }
+        if (!err)
+            err = bo_buf_append_str(out, ": ");
+        if (!err)
+            err = put_s(out, body, "reason");
     } else {
         err = bo_buf_append_str(out, kind);
         if (!err)
@@ -222,7 +387,7 @@ bo_err bo_evfmt_event(bo_buf *out, const char *kind, const msgpack_object *body,
     bool pub = !st || strcmp(st, "pub") == 0 || strcmp(st, "all") == 0;
     bo_err err = bo_buf_appendf(out, "[%s %s#%llu] ", clock, pub ? "" : st,
                                 (unsigned long long)seq);
-    return err ? err : put_event_body(out, kind ? kind : "?", body);
+    return err ? err : put_event_body(out, kind ? kind : "?", body, tz_offset_min);
 }
 
 bo_err bo_evfmt_countdown(bo_buf *out, const char *phase, bool paused, int64_t checkin_at,
@@ -283,6 +448,25 @@ bo_err bo_evfmt_presence(bo_buf *out, const msgpack_object *data)
                 err = put_s(out, s, "role");
             if (!err)
                 err = bo_buf_append_str(out, ")");
+        }
+    }
+    const msgpack_object *dec = bo_mpo_get(data, "decrypt");
+    if (!err && dec && dec->type == MSGPACK_OBJECT_ARRAY && dec->via.array.size) {
+        err = bo_buf_append_str(out, " | 正在解密 opening:");
+        for (uint32_t i = 0; !err && i < dec->via.array.size; i++) {
+            const msgpack_object *d = &dec->via.array.ptr[i];
+            uint64_t done = 0, total = 0;
+            const char *st;
+            size_t sn;
+            err = bo_buf_append_str(out, i ? ", " : " ");
+            if (!err)
+                err = put_s(out, d, "uscc");
+            bool queued = bo_mpo_str(d, "state", &st, &sn) && sn == 6 && !memcmp(st, "queued", 6);
+            if (!err && queued)
+                err = bo_buf_append_str(out, " 排队 queued");
+            else if (!err && bo_mpo_u64(d, "done", &done) && bo_mpo_u64(d, "total", &total) &&
+                     total)
+                err = bo_buf_appendf(out, " %u%%", (unsigned)(done * 100 / total));
         }
     }
     const msgpack_object *bidders = bo_mpo_get(data, "bidders");
@@ -352,6 +536,27 @@ bo_err bo_evfmt_snapshot(bo_buf *out, const msgpack_object *snap)
             err = bo_buf_append_str(out, " · 拦截 intercepted ");
         if (!err)
             err = put_u(out, c, "intercepted");
+        if (!err && bo_mpo_get(c, "submitted")) {
+            err = bo_buf_append_str(out, " · 递交 submitted ");
+            if (!err)
+                err = put_u(out, c, "submitted");
+        }
+    }
+    const msgpack_object *dec = bo_mpo_get(snap, "decrypt");
+    if (!err && dec && dec->type == MSGPACK_OBJECT_MAP) {
+        uint64_t bids = 0, done = 0, cls = 0;
+        bo_mpo_u64(dec, "bids", &bids);
+        bo_mpo_u64(dec, "decrypted", &done);
+        bo_mpo_u64(dec, "classified", &cls);
+        err = bo_buf_appendf(out, "\n解密 decryption: %llu/%llu 已解密 decrypted",
+                             (unsigned long long)done, (unsigned long long)bids);
+        if (!err && cls)
+            err = bo_buf_appendf(out, " · %llu 已认定 classified", (unsigned long long)cls);
+        if (!err && bo_mpo_i64(dec, "ends_at", &v) && v > 0)
+            err = bo_buf_appendf(out, " · 截止 ends %s",
+                                 bo_time_format_local(v, (int)tz, tmp, sizeof(tmp)));
+        if (!err && bo_mpo_bool(dec, "window_closed", &b) && b)
+            err = bo_buf_append_str(out, " · 时限已过 window closed");
     }
     const msgpack_object *bl = bo_mpo_get(snap, "bidders");
     if (!err && bl && bl->type == MSGPACK_OBJECT_ARRAY) {
@@ -367,9 +572,43 @@ bo_err bo_evfmt_snapshot(bo_buf *out, const msgpack_object *snap)
         err = bo_buf_appendf(out, "\n本单位 me: %s, %s",
                              reg ? "已报名 registered" : "未报名 not registered",
                              in ? "已签到 signed in" : "未签到 not signed in");
+        const msgpack_object *bid = bo_mpo_get(me, "bid");
+        if (!err && bid && bid->type == MSGPACK_OBJECT_MAP) {
+            uint64_t sz = 0;
+            err = bo_buf_append_str(out, ", 已递交 bid submitted ");
+            if (!err)
+                err = put_short_hash(out, bid, "hash");
+            if (!err && bo_mpo_u64(bid, "size", &sz)) {
+                err = bo_buf_append_str(out, " (");
+                if (!err)
+                    err = put_size(out, sz);
+                if (!err)
+                    err = bo_buf_append_str(out, ")");
+            }
+        }
+        if (!err && bo_mpo_get(me, "req"))
+            err = bo_buf_append_str(out, ", 待解密 decryption requested");
     }
     if (!err && bo_mpo_bool(snap, "quorum", &b))
         err = bo_buf_append_str(out, b ? "\n法定人数 quorum: 满足 met"
                                        : "\n法定人数 quorum: 不足 not met");
     return err;
+}
+
+bo_err bo_evfmt_decrypt_progress(bo_buf *out, unsigned bids, unsigned decrypted,
+                                 unsigned classified, int64_t ends_at, bool paused,
+                                 int64_t server_now)
+{
+    char d[32];
+    bo_err err = bo_buf_appendf(out, "解密 decrypted %u/%u", decrypted, bids);
+    if (!err && classified)
+        err = bo_buf_appendf(out, " · 已认定 classified %u", classified);
+    if (err || !ends_at)
+        return err;
+    if (paused)
+        return bo_buf_append_str(out, " · 已暂停 paused");
+    if (ends_at > server_now)
+        return bo_buf_appendf(out, " · 剩余 time left %s",
+                              bo_duration_format(ends_at - server_now, d, sizeof(d)));
+    return bo_buf_append_str(out, " · 时限已过 window closed");
 }

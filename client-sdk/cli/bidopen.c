@@ -1,4 +1,5 @@
 /* bidopen: the command-line client (docs/cli.md is its manual). */
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -7,15 +8,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bo/bidstore.h"
+#include "bo/cert.h"
 #include "bo/client.h"
 #include "bo/clock.h"
 #include "bo/cred.h"
+#include "bo/envelope.h"
 #include "bo/evfmt.h"
 #include "bo/hex.h"
+#include "bo/identity.h"
 #include "bo/json_esc.h"
 #include "bo/mpjson.h"
+#include "bo/package.h"
 #include "bo/pki.h"
 #include "bo/sitelink.h"
+#include "bo/responder.h"
+#include "bo/seal.h"
+#include "bo/submit.h"
 #include "bo/tender_json.h"
 #include "bo_cli.h"
 
@@ -24,6 +33,13 @@
 #endif
 
 #define FILE_MAX (16u << 20) /* tender and blacklist files */
+#define MAX_SHOWN_BIDDERS 1000u /* per-bidder decryption states the live views keep */
+
+/* One bidder's decryption state as the live views show it. */
+typedef struct bidder_state {
+    char uscc[19];
+    char state[64];
+} bidder_state;
 
 typedef struct cli {
     const bo_cli_opts *o;
@@ -54,6 +70,31 @@ typedef struct cli {
     bool was_joined;
     /* bidder */
     bool registered, signed_in, reg_sent, signin_sent;
+    bool have_bid;      /* the snapshot's me.bid */
+    bool bid_opened;    /* --decrypt: the server opened our bid */
+    bool decrypt_hint;  /* said that a request needs a sign-in */
+    bo_key *enc_key;
+    char enc_key_error[400];
+    bo_bid_record extra_rec;
+    bool have_extra_rec;
+    bo_responder *resp;
+    /* decryption progress (live views) */
+    bool dec_known, dec_closed;
+    unsigned dec_bids, dec_done, dec_classified;
+    int64_t dec_ends_at;
+    bidder_state *bstates;
+    size_t n_bstates;
+    bool bstates_changed;
+    /* bidder submit */
+    uint8_t sub_commit[32];
+    bo_submission *sub;
+    uint64_t sub_done, sub_total, sub_first;
+    int64_t sub_t0, sub_last_print;
+    unsigned sub_pct_shown;
+    bool sub_bar;
+    /* bidder receipt */
+    bo_receipt rc;
+    bool have_rc;
     /* one-shot commands */
     bool request_sent;
     bo_buf tender_json;
@@ -182,6 +223,14 @@ static void render_status(cli *s)
         bo_buf_appendf(&b, " | 报名 registered %llu · 签到 signed in %llu",
                        (unsigned long long)s->n_registered,
                        (unsigned long long)s->n_signed_in);
+    if (s->dec_known && phase_rank(s->phase) >= 3) {
+        bo_buf_append_str(&b, " | ");
+        bo_evfmt_decrypt_progress(&b, s->dec_bids, s->dec_done, s->dec_classified,
+                                  s->dec_closed ? 0 : s->dec_ends_at, s->paused,
+                                  bo_client_server_now(s->c));
+        if (s->dec_closed)
+            bo_buf_append_str(&b, " · 时限已过 window closed");
+    }
     if (s->tty) {
         bool big = s->o->cmd == BO_CMD_SITE;
         fprintf(stdout, "\r\033[K%s%s%s", big ? "\033[1;7m " : "\033[1m", (char *)b.data,
@@ -235,6 +284,139 @@ static bool reply_failed(cli *s, const char *req, bo_err err, const char *code,
 }
 
 static void check_progress(cli *s);
+
+/* ------------------------------------------------- decryption progress ---- */
+
+/* Remember one bidder's state for the live view ("decrypted", "failed [cert]", ...). */
+static void bstate_set(cli *s, const char *uscc, size_t un, const char *state)
+{
+    if (!uscc || un != 18)
+        return;
+    for (size_t i = 0; i < s->n_bstates; i++)
+        if (!memcmp(s->bstates[i].uscc, uscc, 18)) {
+            if (strcmp(s->bstates[i].state, state) != 0) {
+                snprintf(s->bstates[i].state, sizeof(s->bstates[i].state), "%s", state);
+                s->bstates_changed = true;
+            }
+            return;
+        }
+    if (s->n_bstates == MAX_SHOWN_BIDDERS)
+        return;
+    if (!s->bstates && !(s->bstates = calloc(MAX_SHOWN_BIDDERS, sizeof(*s->bstates))))
+        return;
+    bidder_state *b = &s->bstates[s->n_bstates++];
+    memcpy(b->uscc, uscc, 18);
+    b->uscc[18] = 0;
+    snprintf(b->state, sizeof(b->state), "%s", state);
+    s->bstates_changed = true;
+}
+
+static void bstate_from_body(cli *s, const msgpack_object *body, const char *state)
+{
+    const char *u;
+    size_t n;
+    if (bo_mpo_str(body, "uscc", &u, &n))
+        bstate_set(s, u, n, state);
+}
+
+/* One line with every bidder's state, when something changed (host, supervisor, site). */
+static void bstates_show(cli *s)
+{
+    if (!s->bstates_changed || !s->dec_known || s->o->json || s->o->quiet ||
+        s->o->cmd == BO_CMD_BIDDER)
+        return;
+    s->bstates_changed = false;
+    bo_buf b;
+    bo_buf_init(&b, 1u << 20);
+    bo_buf_appendf(&b, "解密状态 decryption status (%u/%u):", s->dec_done, s->dec_bids);
+    for (size_t i = 0; i < s->n_bstates; i++)
+        bo_buf_appendf(&b, "%s %s %s", i ? "," : "", s->bstates[i].uscc, s->bstates[i].state);
+    say(s, "%s", b.data ? (char *)b.data : "");
+    bo_buf_cleanup(&b);
+}
+
+static void dec_from_snapshot(cli *s, const msgpack_object *snap)
+{
+    const msgpack_object *d = bo_mpo_get(snap, "decrypt");
+    if (d && d->type == MSGPACK_OBJECT_MAP) {
+        uint64_t v;
+        s->dec_known = true;
+        if (bo_mpo_u64(d, "bids", &v))
+            s->dec_bids = (unsigned)v;
+        if (bo_mpo_u64(d, "decrypted", &v))
+            s->dec_done = (unsigned)v;
+        if (bo_mpo_u64(d, "classified", &v))
+            s->dec_classified = (unsigned)v;
+        bo_mpo_i64(d, "ends_at", &s->dec_ends_at);
+        s->dec_closed = false;
+        bo_mpo_bool(d, "window_closed", &s->dec_closed);
+    }
+    const msgpack_object *l = bo_mpo_get(snap, "bidders");
+    if (l && l->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < l->via.array.size; i++) {
+            const msgpack_object *e = &l->via.array.ptr[i];
+            const char *st, *u;
+            size_t sn, un;
+            char state[64];
+            if (bo_mpo_str(e, "state", &st, &sn) && bo_mpo_str(e, "uscc", &u, &un)) {
+                snprintf(state, sizeof(state), "%.*s", (int)sn, st);
+                bstate_set(s, u, un, state);
+            }
+        }
+    s->bstates_changed = false; /* the snapshot's lines show them */
+}
+
+/* The decryption events (all views). */
+static void dec_from_event(cli *s, const bo_client_event *ev)
+{
+    const char *k = ev->kind;
+    int64_t t;
+    uint64_t v;
+    if (!strcmp(k, "decryption_started")) {
+        s->dec_known = true;
+        if (bo_mpo_u64(ev->body, "bids", &v))
+            s->dec_bids = (unsigned)v;
+        bo_mpo_i64(ev->body, "ends_at", &s->dec_ends_at);
+    } else if (!strcmp(k, "bid_decrypted")) {
+        s->dec_done++;
+        bstate_from_body(s, ev->body, "decrypted");
+    } else if (!strcmp(k, "decryption_extended") || !strcmp(k, "resumed")) {
+        if (bo_mpo_i64(ev->body, "ends_at", &t))
+            s->dec_ends_at = t;
+    } else if (!strcmp(k, "decryption_window_closed")) {
+        s->dec_closed = true;
+    } else if (!strcmp(k, "bid_classified")) {
+        const char *oc;
+        size_t on;
+        char st[40] = "classified";
+        s->dec_classified++;
+        if (bo_mpo_str(ev->body, "outcome", &oc, &on))
+            snprintf(st, sizeof(st), "%.*s", (int)on, oc);
+        bstate_from_body(s, ev->body, st);
+    } else if (!strcmp(k, "decrypt_refused")) {
+        const char *c;
+        size_t cn;
+        char st[64] = "refused";
+        if (bo_mpo_str(ev->body, "code", &c, &cn))
+            snprintf(st, sizeof(st), "refused %.*s", (int)cn, c);
+        bstate_from_body(s, ev->body, st);
+    } else if (!strcmp(k, "decrypt_diagnostic")) {
+        const char *c;
+        size_t cn;
+        char st[64] = "failed";
+        if (bo_mpo_str(ev->body, "stage", &c, &cn))
+            snprintf(st, sizeof(st), "failed [%.*s]", (int)cn, c);
+        bstate_from_body(s, ev->body, st);
+    } else if (!strcmp(k, "bidders_revealed")) {
+        const msgpack_object *l = bo_mpo_get(ev->body, "bidders");
+        for (uint32_t i = 0; l && l->type == MSGPACK_OBJECT_ARRAY && i < l->via.array.size; i++)
+            bstate_from_body(s, &l->via.array.ptr[i], "submitted");
+        s->bstates_changed = false;
+    } else {
+        return;
+    }
+    bstates_show(s);
+}
 
 /* -------------------------------------------------------------- bidder ---- */
 
@@ -309,6 +491,22 @@ static void check_progress(cli *s)
                 s->signin_sent = true;
             }
         }
+        if (o->decrypt && !s->bid_opened) {
+            steps_done = false;
+            int pr = phase_rank(s->phase);
+            if (pr >= 4)
+                return finish(s, BO_EXIT_REFUSED,
+                              "the opening left decryption (now %s) before your bid was opened",
+                              s->phase);
+            if (pr >= 2 && !s->have_bid)
+                return finish(s, BO_EXIT_REFUSED,
+                              "you have no bid in this opening: there is nothing to decrypt");
+            if (pr >= 2 && !s->signed_in && !o->do_signin && !s->decrypt_hint) {
+                s->decrypt_hint = true;
+                say(s, "注意 note: you are not signed in; the decryption request comes after "
+                       "sign-in (add --signin)");
+            }
+        }
         if (!steps_done)
             return;
         if (!o->until && !o->watch)
@@ -355,7 +553,13 @@ static void snapshot_note(cli *s, const msgpack_object *snap)
         v = false;
         if (bo_mpo_bool(me, "signed_in", &v) && v)
             s->signed_in = true;
+        s->have_bid = bo_mpo_get(me, "bid") != NULL;
     }
+    dec_from_snapshot(s, snap);
+    const bo_client_identity *who = s->c ? bo_client_whoami(s->c) : NULL;
+    for (size_t i = 0; who && who->uscc[0] && i < s->n_bstates; i++)
+        if (!strcmp(s->bstates[i].uscc, who->uscc) && !strcmp(s->bstates[i].state, "decrypted"))
+            s->bid_opened = true;
     s->have_snap = true;
 }
 
@@ -448,7 +652,12 @@ static void on_event(void *ud, const bo_client_event *ev)
         s->registered = true;
     } else if (strcmp(ev->kind, "bidder_signed_in") == 0 && own_uscc(s, ev->body)) {
         s->signed_in = true;
+    } else if (strcmp(ev->kind, "bid_submitted") == 0 && own_uscc(s, ev->body)) {
+        s->have_bid = true;
+    } else if (strcmp(ev->kind, "bid_decrypted") == 0 && own_uscc(s, ev->body)) {
+        s->bid_opened = true;
     }
+    dec_from_event(s, ev);
     check_progress(s);
 }
 
@@ -684,6 +893,368 @@ static bo_err send_blacklist(cli *s)
     return err;
 }
 
+/* ------------------------------------------------ remote decryption (bidder) ---- */
+
+static const char *what_name(bo_responder_what w)
+{
+    static const char *const n[] = {"",     "request", "ignored", "waiting",
+                                    "sent", "opened",  "refused", "failed"};
+    return (unsigned)w < sizeof(n) / sizeof(n[0]) ? n[w] : "?";
+}
+
+static void on_resp_status(void *ud, const bo_responder_status *st)
+{
+    cli *s = ud;
+    if (s->done)
+        return;
+    char bid[20] = "?";
+    if (st->bid) {
+        bo_hex_encode(st->bid, 8, bid);
+        strcat(bid, "…");
+    }
+    if (s->o->json) {
+        bo_buf b;
+        bo_buf_init(&b, 16384);
+        char hex[65];
+        bo_buf_appendf(&b, "{\"type\":\"decrypt\",\"what\":\"%s\"", what_name(st->what));
+        json_str(&b, "req", st->req);
+        json_str(&b, "bid", st->bid ? bo_hex_encode(st->bid, 32, hex) : NULL);
+        if (st->err)
+            json_str(&b, "err", bo_err_name(st->err));
+        json_str(&b, "code", st->code);
+        json_str(&b, "msg", st->msg);
+        if (st->what == BO_RESP_FAILED) {
+            json_str(&b, "stage", bo_stage_name(st->stage));
+            if (st->diag && st->diag->sealed_serial[0])
+                json_str(&b, "sealed_serial", st->diag->sealed_serial);
+            if (st->diag && st->diag->held_serial[0])
+                json_str(&b, "held_serial", st->diag->held_serial);
+        }
+        bo_buf_append_str(&b, "}");
+        json_line(s, &b);
+        bo_buf_cleanup(&b);
+    }
+    switch (st->what) {
+    case BO_RESP_REQUEST:
+        say(s, "解密请求 decryption request for your bid %s (req %s)", bid, st->req);
+        break;
+    case BO_RESP_WAITING:
+        say(s, "等待 waiting: %s", st->msg ? st->msg : "");
+        break;
+    case BO_RESP_IGNORED:
+        say(s, "未应答 not answered: %s", st->msg ? st->msg : bo_strerror(st->err));
+        break;
+    case BO_RESP_SENT:
+        say(s, "已发送 sent: the bid's key went to the server, which is opening bid %s", bid);
+        break;
+    case BO_RESP_OPENED:
+        say(s, "解密成功 your bid %s is open", bid);
+        s->bid_opened = true;
+        check_progress(s);
+        break;
+    case BO_RESP_REFUSED:
+        if (st->code && !strcmp(st->code, "E_NOT_FOUND")) {
+            say(s, "请求已过期 the request expired on that server: %s", st->msg ? st->msg : "");
+            break;
+        }
+        finish(s, BO_EXIT_REFUSED, "decrypt_response refused: %s %s",
+               st->code ? st->code : bo_err_name(st->err), st->msg ? st->msg : "");
+        break;
+    case BO_RESP_FAILED:
+        finish(s, BO_EXIT_LOCAL, "cannot decrypt [%s]: %s (signed diagnostics %s)",
+               bo_stage_name(st->stage), st->msg ? st->msg : "",
+               st->err ? "could not be delivered" : "sent to the server");
+        break;
+    }
+}
+
+/* ------------------------------------------------------- bidder submit ---- */
+
+static void print_receipt(cli *s, const bo_receipt *r, bool verified, const uint8_t key_fpr[32])
+{
+    if (s->o->json || s->o->quiet)
+        return;
+    char hash[65], commit[65], t[40], kf[65];
+    bo_time_format_local(r->ts, s->tz, t, sizeof(t));
+    say(s, "回执 receipt: opening %s, bidder %s\n  envelope sha256 %s\n  size %llu bytes, "
+           "commitment %s\n  accepted at %s%s\n  server signature %s (key %s)",
+        r->oid, r->uscc, bo_hex_encode(r->hash, 32, hash), (unsigned long long)r->size,
+        bo_hex_encode(r->commit, 32, commit), t, r->replaced ? " (替换 replaces your earlier bid)" : "",
+        verified ? "✓ verified" : "✗ DOES NOT VERIFY", key_fpr ? bo_hex_encode(key_fpr, 32, kf) : "?");
+}
+
+static void receipt_json(cli *s, const char *req, const bo_receipt *r, bool verified,
+                         const uint8_t key_fpr[32])
+{
+    bo_buf b;
+    bo_buf_init(&b, 16384);
+    char hex[2 * BO_SIG_MAX + 1];
+    bo_buf_appendf(&b, "{\"type\":\"receipt\",\"req\":\"%s\",\"oid\":", req);
+    bo_json_esc_append(&b, r->oid);
+    bo_buf_appendf(&b, ",\"uscc\":\"%s\",\"hash\":\"%s\"", r->uscc, bo_hex_encode(r->hash, 32, hex));
+    bo_buf_appendf(&b, ",\"size\":%llu,\"commit\":\"%s\",\"ts\":%lld", (unsigned long long)r->size,
+                   bo_hex_encode(r->commit, 32, hex), (long long)r->ts);
+    bo_buf_appendf(&b, ",\"sig\":\"%s\"", bo_hex_encode(r->sig, r->sig_len, hex));
+    bo_buf_appendf(&b, ",\"replaced\":%s,\"verified\":%s", r->replaced ? "true" : "false",
+                   verified ? "true" : "false");
+    if (key_fpr)
+        bo_buf_appendf(&b, ",\"key_fpr\":\"%s\"", bo_hex_encode(key_fpr, 32, hex));
+    bo_buf_append_str(&b, "}");
+    json_line(s, &b);
+    bo_buf_cleanup(&b);
+}
+
+static void draw_bar(cli *s, bool final)
+{
+    int64_t now = bo_clock_mono_ms();
+    if (!final && now - s->sub_last_print < (s->tty ? 200 : 5000))
+        return;
+    s->sub_last_print = now;
+    double secs = (double)(now - s->sub_t0) / 1000.0;
+    double rate = secs > 0.5 ? (double)(s->sub_done - s->sub_first) / secs : 0;
+    unsigned pct = s->sub_total ? (unsigned)(s->sub_done * 100 / s->sub_total) : 0;
+    if (s->o->json) {
+        bo_buf b;
+        bo_buf_init(&b, 512);
+        bo_buf_appendf(&b, "{\"type\":\"progress\",\"done\":%llu,\"total\":%llu}",
+                       (unsigned long long)s->sub_done, (unsigned long long)s->sub_total);
+        json_line(s, &b);
+        bo_buf_cleanup(&b);
+        return;
+    }
+    if (s->o->quiet)
+        return;
+    char line[200];
+    if (s->tty) {
+        char bar[41];
+        unsigned fill = pct * 40 / 100;
+        for (unsigned i = 0; i < 40; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[40] = 0;
+        snprintf(line, sizeof(line), "上传 uploading [%s] %3u%% %.1f/%.1f MiB %.1f MiB/s", bar, pct,
+                 (double)s->sub_done / 1048576.0, (double)s->sub_total / 1048576.0,
+                 rate / 1048576.0);
+        fprintf(stdout, "\r\033[K%s", line);
+        fflush(stdout);
+        s->status_shown = true;
+        if (final)
+            clear_status(s);
+    } else if (final ? s->sub_pct_shown != 100 : pct >= s->sub_pct_shown + 10) {
+        s->sub_pct_shown = pct;
+        snprintf(line, sizeof(line), "上传 uploading %u%% (%llu of %llu bytes)", pct,
+                 (unsigned long long)s->sub_done, (unsigned long long)s->sub_total);
+        say(s, "%s", line);
+    }
+}
+
+static void on_sub_progress(void *ud, uint64_t done, uint64_t total)
+{
+    cli *s = ud;
+    if (s->done)
+        return;
+    if (!s->sub_t0) {
+        s->sub_t0 = bo_clock_mono_ms();
+        s->sub_first = done;
+        s->sub_pct_shown = total ? (unsigned)(done * 100 / total) : 0;
+        if (done && !s->o->json)
+            say(s, "续传 resuming: the server already holds %llu of %llu bytes",
+                (unsigned long long)done, (unsigned long long)total);
+    }
+    s->sub_done = done;
+    s->sub_total = total;
+    draw_bar(s, done == total);
+}
+
+static void on_sub_done(void *ud, bo_err err, const char *code, const char *msg,
+                        const bo_submit_result *res)
+{
+    cli *s = ud;
+    s->sub = NULL;
+    if (s->done)
+        return;
+    if (res->receipt) {
+        const uint8_t *kf = res->record && res->record->has_receipt ? res->record->server_key_fpr
+                                                                    : NULL;
+        if (s->o->json)
+            receipt_json(s, "submit", res->receipt, res->receipt_verified, kf);
+        print_receipt(s, res->receipt, res->receipt_verified, kf);
+    }
+    if (!err)
+        return finish(s, BO_EXIT_OK, "已递交 submitted");
+    if (err == BO_E_CANCELED)
+        return finish(s, BO_EXIT_CONNECT, "the upload was interrupted: %s (run the same command "
+                                          "again to continue)",
+                      msg ? msg : "canceled");
+    if (code)
+        return finish(s, BO_EXIT_REFUSED, "submit refused: %s %s", code, msg ? msg : "");
+    finish(s, res->receipt ? BO_EXIT_LOCAL : BO_EXIT_LOCAL, "submit: %s", msg ? msg : bo_strerror(err));
+}
+
+static bo_err start_submit(cli *s)
+{
+    bo_submit_opts so;
+    memset(&so, 0, sizeof(so));
+    so.oid = s->o->oid;
+    so.envelope = s->o->bid;
+    so.commit = s->sub_commit;
+    so.store_dir = s->o->store;
+    so.progress = on_sub_progress;
+    so.done = on_sub_done;
+    so.ud = s;
+    say(s, "递交 submitting %s to opening %s", s->o->bid, s->o->oid);
+    return bo_client_submit_ex(s->c, &so, &s->sub);
+}
+
+/* The key commitment of the bid to submit: from its record, or computed with the key. */
+static int submit_prepare(cli *s)
+{
+    const bo_cli_opts *o = s->o;
+    char path[1100], detail[600] = "";
+    bo_bid_record rec;
+    if (access(o->bid, R_OK) != 0) {
+        fprintf(stderr, "bidopen: cannot read %s: %s\n", o->bid, strerror(errno));
+        return BO_EXIT_LOCAL;
+    }
+    const char *rp = o->record;
+    if (!rp) {
+        snprintf(path, sizeof(path), "%s.json", o->bid);
+        if (access(path, R_OK) == 0)
+            rp = path;
+    }
+    if (rp) {
+        bo_err err = bo_bid_record_read(rp, &rec, detail, sizeof(detail));
+        if (err) {
+            fprintf(stderr, "bidopen: %s\n", detail);
+            return BO_EXIT_LOCAL;
+        }
+        if (strcmp(rec.seal.oid, o->oid) != 0) {
+            fprintf(stderr, "bidopen: %s is a record for opening %s, not %s\n", rp,
+                    rec.seal.oid, o->oid);
+            bo_bid_record_cleanup(&rec);
+            return BO_EXIT_USAGE;
+        }
+        memcpy(s->sub_commit, rec.seal.commitment, 32);
+        bo_bid_record_cleanup(&rec);
+        return BO_EXIT_OK;
+    }
+    if (!o->enc_key) {
+        fprintf(stderr, "bidopen: no record %s.json: give --record FILE, or --enc-key KEY to "
+                        "compute the key commitment of a bid sealed by another tool\n",
+                o->bid);
+        return BO_EXIT_USAGE;
+    }
+    bo_err err;
+    bo_key *k = bo_key_load(o->enc_key, o->enc_pass, &err, detail, sizeof(detail));
+    if (!k) {
+        fprintf(stderr, "bidopen: %s: %s\n", o->enc_key, detail[0] ? detail : bo_strerror(err));
+        return BO_EXIT_LOCAL;
+    }
+    bo_bytes_list enc = bo_cred_enc_chain(s->cred), sign = bo_cred_chain(s->cred);
+    char uscc[19];
+    if (bo_cert_uscc(sign.v[0].p, sign.v[0].len, NULL, uscc) &&
+        bo_cert_uscc(enc.v[0].p, enc.v[0].len, NULL, uscc)) {
+        fprintf(stderr, "bidopen: no USCC in the certificates' serialNumber\n");
+        bo_key_free(k);
+        return BO_EXIT_LOCAL;
+    }
+    if (!o->quiet && !o->json)
+        printf("计算承诺 computing the key commitment of %s (one pass over the file)…\n", o->bid);
+    err = bo_envelope_commitment_from_key(o->bid, k, enc.v[0].p, enc.v[0].len, o->oid, uscc,
+                                          s->sub_commit, detail, sizeof(detail));
+    bo_key_free(k);
+    if (err) {
+        fprintf(stderr, "bidopen: %s: %s\n", o->bid, detail[0] ? detail : bo_strerror(err));
+        return BO_EXIT_LOCAL;
+    }
+    return BO_EXIT_OK;
+}
+
+/* ------------------------------------------------------ bidder receipt ---- */
+
+static void on_receipt_key(void *ud, bo_err err, const char *code, const char *msg,
+                           const msgpack_object *data)
+{
+    cli *s = ud;
+    if (reply_failed(s, "server_key", err, code, msg))
+        return;
+    bo_server_key k;
+    char detail[300] = "";
+    if (bo_server_key_parse(data, &k, detail, sizeof(detail)))
+        return finish(s, BO_EXIT_REFUSED, "server_key: %s", detail);
+    bool ok = bo_receipt_verify(&s->rc, &k) == BO_E_OK;
+    if (s->o->json)
+        receipt_json(s, "receipt", &s->rc, ok, k.fpr);
+    print_receipt(s, &s->rc, ok, k.fpr);
+    /* compare with (and complete) the local record */
+    bo_bid_record rec;
+    bo_err e = bo_bidstore_find(s->o->store, s->rc.oid, s->rc.uscc, s->rc.hash, &rec, detail,
+                                sizeof(detail));
+    if (e) {
+        say(s, "注意 note: no local record of this bid in the store (%s): this computer cannot "
+               "answer its decryption request without one",
+            detail);
+    } else {
+        char why[200];
+        if (bo_receipt_matches(&s->rc, &rec, why, sizeof(why)))
+            say(s, "警告 warning: %s", why);
+        else
+            say(s, "本地记录 local record: matches (%s)", rec.envelope[0] ? rec.envelope : "-");
+        if (ok && !rec.has_receipt) {
+            rec.has_receipt = true;
+            rec.receipt_ts = s->rc.ts;
+            rec.receipt_sig = malloc(s->rc.sig_len);
+            if (rec.receipt_sig) {
+                memcpy(rec.receipt_sig, s->rc.sig, s->rc.sig_len);
+                rec.receipt_sig_len = s->rc.sig_len;
+                memcpy(rec.server_key_fpr, k.fpr, 32);
+                rec.receipt_verified = true;
+                bo_bidstore_save(s->o->store, &rec, why, sizeof(why));
+            }
+        }
+        bo_bid_record_cleanup(&rec);
+    }
+    if (!ok)
+        return finish(s, BO_EXIT_REFUSED, "the receipt's signature does not verify with the "
+                                          "server's key");
+    finish(s, BO_EXIT_OK, NULL);
+}
+
+static void on_receipt_reply(void *ud, bo_err err, const char *code, const char *msg,
+                             const msgpack_object *data)
+{
+    cli *s = ud;
+    if (reply_failed(s, "receipt", err, code, msg))
+        return;
+    char detail[300] = "";
+    if (bo_receipt_parse(data, &s->rc, detail, sizeof(detail)))
+        return finish(s, BO_EXIT_REFUSED, "receipt: %s", detail);
+    s->have_rc = true;
+    err = bo_client_server_key(s->c, on_receipt_key, s);
+    if (err)
+        finish(s, BO_EXIT_LOCAL, "server_key: %s", bo_strerror(err));
+}
+
+/* --------------------------------------------------------- host decryption ---- */
+
+static void on_ends_reply(void *ud, bo_err err, const char *code, const char *msg,
+                          const msgpack_object *data)
+{
+    cli *s = ud;
+    const char *req = bo_cli_cmd_name(s->o->cmd);
+    if (s->o->json)
+        reply_json(s, req, err, code, msg, data);
+    if (reply_failed(s, req, err, code, msg))
+        return;
+    int64_t ends = 0;
+    char t[40];
+    if (bo_mpo_i64(data, "ends_at", &ends))
+        say(s, "%s: ok, 解密截止 decryption ends at %s", req,
+            bo_time_format_local(ends, 480, t, sizeof(t)));
+    else
+        say(s, "%s: ok", req);
+    finish(s, BO_EXIT_OK, NULL);
+}
+
 static void on_ready(cli *s)
 {
     if (s->request_sent || s->done)
@@ -723,6 +1294,22 @@ static void on_ready(cli *s)
         break;
     case BO_CMD_LIST:
         err = bo_client_list(s->c, on_simple_reply, s);
+        break;
+    case BO_CMD_HOST_DECRYPT_START:
+        err = bo_client_decrypt_start(s->c, o->oid, o->window_s, on_ends_reply, s);
+        break;
+    case BO_CMD_HOST_EXTEND:
+        err = bo_client_decrypt_extend(s->c, o->oid, o->seconds, o->reason, on_ends_reply, s);
+        break;
+    case BO_CMD_HOST_CLASSIFY:
+        err = bo_client_classify(s->c, o->oid, o->usccs[0], o->outcome, o->reason,
+                                 on_simple_reply, s);
+        break;
+    case BO_CMD_BIDDER_SUBMIT:
+        err = start_submit(s);
+        break;
+    case BO_CMD_BIDDER_RECEIPT:
+        err = bo_client_receipt(s->c, o->oid, on_receipt_reply, s);
         break;
     default:
         break;
@@ -800,7 +1387,10 @@ static int start_client(cli *s, const char *oid, const char *role)
         .n_urls = o->n_servers,
         .role = role,
         .oid = oid,
-        .max_retries = o->retries >= 0 ? (unsigned)o->retries : (watching ? 0u : 3u),
+        .max_retries = o->retries >= 0                     ? (unsigned)o->retries
+                       : watching                          ? 0u
+                       : o->cmd == BO_CMD_BIDDER_SUBMIT    ? 10u
+                                                           : 3u,
         .cb = {on_state, on_snapshot, on_event, on_presence, on_notice},
         .ud = s,
     };
@@ -818,6 +1408,23 @@ static int start_client(cli *s, const char *oid, const char *role)
         return err == BO_E_INVALID_ARG ? BO_EXIT_USAGE : BO_EXIT_LOCAL;
     }
     s->oid = oid;
+    if (o->cmd == BO_CMD_BIDDER && o->decrypt) {
+        /* before the start: the responder needs the join's snapshot */
+        bo_responder_opts ro;
+        memset(&ro, 0, sizeof(ro));
+        ro.enc_key = s->enc_key;
+        ro.key_error = s->enc_key ? NULL : s->enc_key_error;
+        ro.store_dir = o->store;
+        ro.records = s->have_extra_rec ? &s->extra_rec : NULL;
+        ro.n_records = s->have_extra_rec ? 1 : 0;
+        ro.on_status = on_resp_status;
+        ro.ud = s;
+        s->resp = bo_responder_new(s->c, &ro, &err);
+        if (!s->resp) {
+            fprintf(stderr, "bidopen: cannot answer decryption requests: %s\n", bo_strerror(err));
+            return BO_EXIT_LOCAL;
+        }
+    }
     if (bo_client_start(s->c))
         return BO_EXIT_LOCAL;
     return BO_EXIT_OK;
@@ -845,6 +1452,9 @@ static void on_signal(uv_signal_t *h, int signum)
     bool condition = s->o->until || (s->o->cmd == BO_CMD_BIDDER && !s->o->watch) ||
                      (s->o->cmd != BO_CMD_HOST_WATCH && s->o->cmd != BO_CMD_SITE &&
                       s->o->cmd != BO_CMD_OBSERVE && !s->o->watch);
+    if (s->o->cmd == BO_CMD_BIDDER_SUBMIT)
+        return finish(s, BO_EXIT_TIMEOUT, "interrupted: run the same command again to continue "
+                                          "the upload where the server stopped");
     finish(s, condition ? BO_EXIT_TIMEOUT : BO_EXIT_OK, "interrupted");
 }
 
@@ -859,6 +1469,8 @@ static const char *default_role(const bo_cli_opts *o)
         return o->role;
     switch (o->cmd) {
     case BO_CMD_BIDDER:
+    case BO_CMD_BIDDER_SUBMIT:
+    case BO_CMD_BIDDER_RECEIPT:
         return "bidder";
     case BO_CMD_SITE:
         return "site";
@@ -881,6 +1493,228 @@ static void close_quiet(uv_handle_t *h)
     (void)h;
 }
 
+/* ------------------------------------------------------- local commands ---- */
+
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+/* bidopen seal: build the package and seal it (or write the package only). */
+static int run_seal(const bo_cli_opts *o)
+{
+    bo_cred_files f = {o->cert, o->key, o->pass, o->p12, o->enc_cert};
+    bo_err err;
+    char detail[600] = "";
+    bo_cred *cred = bo_cred_load(&f, &err, detail, sizeof(detail));
+    if (!cred) {
+        fprintf(stderr, "bidopen: %s\n", detail[0] ? detail : bo_strerror(err));
+        return BO_EXIT_LOCAL;
+    }
+    bo_bytes_list sign = bo_cred_chain(cred), enc = bo_cred_enc_chain(cred);
+    char uscc[19] = "";
+    if (o->n_usccs) {
+        snprintf(uscc, sizeof(uscc), "%s", o->usccs[0]);
+    } else if (bo_cert_uscc(sign.v[0].p, sign.v[0].len, NULL, uscc) != BO_E_OK &&
+               (!enc.n || bo_cert_uscc(enc.v[0].p, enc.v[0].len, NULL, uscc) != BO_E_OK)) {
+        fprintf(stderr, "bidopen: seal: no USCC in the signing certificate's serialNumber: give "
+                        "--uscc\n");
+        bo_cred_free(cred);
+        return BO_EXIT_USAGE;
+    }
+    bo_package_field form[BO_CLI_MAX_FORMS];
+    char *keys[BO_CLI_MAX_FORMS];
+    for (size_t i = 0; i < o->n_forms; i++) {
+        const char *eq = strchr(o->forms[i], '=');
+        keys[i] = strndup(o->forms[i], (size_t)(eq - o->forms[i]));
+        form[i].key = keys[i];
+        form[i].value = eq + 1;
+    }
+    bo_package_doc *docs = calloc(o->n_docs ? o->n_docs : 1, sizeof(*docs));
+    for (size_t i = 0; docs && i < o->n_docs; i++) {
+        docs[i].name = base_name(o->docs[i]);
+        docs[i].path = o->docs[i];
+    }
+    bo_package_spec spec = {
+        .oid = o->oid,
+        .uscc = uscc,
+        .form = form,
+        .n_form = o->n_forms,
+        .docs = docs,
+        .n_docs = o->n_docs,
+        .sign_cert_der = sign.v[0].p,
+        .sign_cert_len = sign.v[0].len,
+    };
+    int rc = BO_EXIT_OK;
+    if (!docs) {
+        rc = BO_EXIT_LOCAL;
+    } else if (o->package_only) {
+        err = bo_package_write_file(&spec, bo_cred_key(cred), o->out, detail, sizeof(detail));
+        if (err) {
+            fprintf(stderr, "bidopen: seal: %s\n", detail[0] ? detail : bo_strerror(err));
+            rc = err == BO_E_INVALID_ARG ? BO_EXIT_USAGE : BO_EXIT_LOCAL;
+        } else if (o->json) {
+            printf("{\"type\":\"package\",\"out\":");
+            bo_buf b;
+            bo_buf_init(&b, 4096);
+            bo_json_esc_append(&b, o->out);
+            printf("%s}\n", (char *)b.data);
+            bo_buf_cleanup(&b);
+        } else if (!o->quiet) {
+            printf("package written to %s (signed, not sealed): seal it with e.g.\n"
+                   "  openssl cms -encrypt -binary -stream -aes-256-gcm -outform DER "
+                   "-recip ENC-CERT.pem -in %s -out BID.cms\n"
+                   "then submit with: bidopen bidder submit --bid BID.cms --enc-key ENC-KEY ...\n",
+                   o->out, o->out);
+        }
+    } else {
+        bo_seal_opts so;
+        memset(&so, 0, sizeof(so));
+        so.cipher = o->cbc ? BO_SEAL_AES256_CBC : BO_SEAL_AES256_GCM;
+        so.rsa_padding = o->rsa_pkcs1 ? BO_SEAL_RSA_PKCS1 : BO_SEAL_RSA_OAEP_SHA256;
+        so.oid = o->oid;
+        so.uscc = uscc;
+        bo_seal_result res;
+        memset(&res, 0, sizeof(res));
+        bo_bytes cert = enc.v[0];
+        err = bo_seal_package(&spec, bo_cred_key(cred), &so, &cert, 1, o->out, &res, detail,
+                              sizeof(detail));
+        bo_bid_record rec;
+        memset(&rec, 0, sizeof(rec));
+        if (!err) {
+            rec.seal = res.record;
+            snprintf(rec.cipher, sizeof(rec.cipher), "%s", o->cbc ? "aes-256-cbc" : "aes-256-gcm");
+            char abs[1024];
+            snprintf(rec.envelope, sizeof(rec.envelope), "%s",
+                     realpath(o->out, abs) ? abs : o->out);
+            rec.ri = malloc(res.ri.list.v[0].len);
+            rec.enc_cert = malloc(cert.len);
+            if (!rec.ri || !rec.enc_cert) {
+                err = BO_E_NOMEM;
+            } else {
+                memcpy(rec.ri, res.ri.list.v[0].p, res.ri.list.v[0].len);
+                rec.ri_len = res.ri.list.v[0].len;
+                memcpy(rec.enc_cert, cert.p, cert.len);
+                rec.enc_cert_len = cert.len;
+                bo_cert_fpr(cert.p, cert.len, rec.enc_fpr);
+                rec.created = bo_clock_now_ms();
+                char side[1100];
+                snprintf(side, sizeof(side), "%s.json", o->out);
+                err = bo_bid_record_write(side, &rec, detail, sizeof(detail));
+            }
+        }
+        if (err) {
+            fprintf(stderr, "bidopen: seal: %s\n", detail[0] ? detail : bo_strerror(err));
+            rc = err == BO_E_INVALID_ARG || err == BO_E_UNSUPPORTED_KEY ? BO_EXIT_USAGE
+                                                                        : BO_EXIT_LOCAL;
+        } else {
+            char h[65], c[65];
+            bo_hex_encode(rec.seal.env_sha256, 32, h);
+            bo_hex_encode(rec.seal.commitment, 32, c);
+            if (o->json)
+                printf("{\"type\":\"sealed\",\"oid\":\"%s\",\"uscc\":\"%s\",\"hash\":\"%s\","
+                       "\"size\":%llu,\"commitment\":\"%s\",\"cipher\":\"%s\"}\n",
+                       rec.seal.oid, rec.seal.uscc, h, (unsigned long long)rec.seal.env_size, c,
+                       rec.cipher);
+            else if (!o->quiet)
+                printf("已封装 sealed %s (%llu bytes, %s) for opening %s, bidder %s\n"
+                       "  envelope sha256 %s\n  key commitment  %s\n  record          %s.json\n",
+                       o->out, (unsigned long long)rec.seal.env_size, rec.cipher, rec.seal.oid,
+                       rec.seal.uscc, h, c, o->out);
+        }
+        bo_bid_record_cleanup(&rec);
+        bo_seal_result_cleanup(&res);
+    }
+    for (size_t i = 0; i < o->n_forms; i++)
+        free(keys[i]);
+    free(docs);
+    bo_cred_free(cred);
+    return rc;
+}
+
+/* bidopen bidder preflight: local, nothing sent. */
+static int run_preflight(const bo_cli_opts *o)
+{
+    char detail[600] = "";
+    bo_err err;
+    bo_blob_list held = {0};
+    if (o->enc_cert && bo_pem_chain_load(o->enc_cert, &held) != BO_E_OK) {
+        fprintf(stderr, "bidopen: cannot read %s\n", o->enc_cert);
+        return BO_EXIT_LOCAL;
+    }
+    char uscc[19] = "";
+    if (o->cert) {
+        bo_blob_list sc = {0};
+        if (bo_pem_chain_load(o->cert, &sc) == BO_E_OK && sc.list.n)
+            bo_cert_uscc(sc.list.v[0].p, sc.list.v[0].len, NULL, uscc);
+        bo_blob_list_cleanup(&sc);
+    }
+    bo_bid_record *recs = NULL;
+    size_t n = 0;
+    if (o->record) {
+        recs = calloc(1, sizeof(*recs));
+        err = recs ? bo_bid_record_read(o->record, recs, detail, sizeof(detail)) : BO_E_NOMEM;
+        n = err ? 0 : 1;
+    } else {
+        err = bo_bidstore_load(o->store, o->oid, uscc[0] ? uscc : NULL, &recs, &n, detail,
+                               sizeof(detail));
+    }
+    if (err || n == 0) {
+        fprintf(stderr, "bidopen: preflight: %s\n",
+                err ? detail : "no record of a bid for this opening in the store (give "
+                               "--record BID.cms.json, or --store DIR)");
+        bo_bid_records_free(recs, n);
+        bo_blob_list_cleanup(&held);
+        return BO_EXIT_LOCAL;
+    }
+    bo_key *k = bo_key_load(o->enc_key, o->enc_pass, &err, detail, sizeof(detail));
+    if (!k) {
+        fprintf(stderr, "bidopen: preflight [token]: the key %s could not be loaded: %s\n",
+                o->enc_key, detail[0] ? detail : bo_strerror(err));
+        bo_bid_records_free(recs, n);
+        bo_blob_list_cleanup(&held);
+        return BO_EXIT_LOCAL;
+    }
+    /* the bid that counts: the newest with a receipt, else the newest */
+    size_t cur = 0;
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].has_receipt) {
+            cur = i;
+            break;
+        }
+    int rc = BO_EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        bo_preflight_result r;
+        bo_preflight(&recs[i], k, held.list.n ? held.list.v[0].p : NULL,
+                     held.list.n ? held.list.v[0].len : 0, &r);
+        char h[17];
+        bo_hex_encode(recs[i].seal.env_sha256, 8, h);
+        if (o->json) {
+            bo_buf b;
+            bo_buf_init(&b, 8192);
+            bo_buf_appendf(&b, "{\"type\":\"preflight\",\"bid\":\"%s\",\"current\":%s,\"ok\":%s,"
+                               "\"stage\":\"%s\",\"msg\":",
+                           h, i == cur ? "true" : "false", r.err ? "false" : "true",
+                           bo_stage_name(r.stage));
+            bo_json_esc_append(&b, r.msg);
+            bo_buf_appendf(&b, ",\"sealed_serial\":\"%s\",\"held_serial\":\"%s\"}",
+                           r.sealed_serial, r.held_serial);
+            printf("%s\n", (char *)b.data);
+            bo_buf_cleanup(&b);
+        } else if (!o->quiet || r.err) {
+            printf("%s bid %s…%s%s: %s\n", r.err ? "✗" : "✓", h,
+                   recs[i].has_receipt ? " (submitted)" : "", i == cur ? "" : " (older)", r.msg);
+        }
+        if (i == cur && r.err)
+            rc = BO_EXIT_LOCAL;
+    }
+    bo_key_free(k);
+    bo_bid_records_free(recs, n);
+    bo_blob_list_cleanup(&held);
+    return rc;
+}
+
 int bo_cli_run(const bo_cli_opts *o)
 {
     if (o->cmd == BO_CMD_VERSION) {
@@ -899,6 +1733,10 @@ int bo_cli_run(const bo_cli_opts *o)
             printf("demo PKI written to %s\n", o->dir);
         return BO_EXIT_OK;
     }
+    if (o->cmd == BO_CMD_SEAL)
+        return run_seal(o);
+    if (o->cmd == BO_CMD_BIDDER_PREFLIGHT)
+        return run_preflight(o);
 
     cli s;
     memset(&s, 0, sizeof(s));
@@ -941,6 +1779,42 @@ int bo_cli_run(const bo_cli_opts *o)
             return BO_EXIT_LOCAL;
         }
     }
+    int prep = BO_EXIT_OK;
+    if (o->cmd == BO_CMD_BIDDER_SUBMIT)
+        prep = submit_prepare(&s);
+    if (!prep && o->cmd == BO_CMD_BIDDER && o->decrypt) {
+        char detail[400] = "";
+        bo_err err;
+        s.enc_key = bo_key_load(o->enc_key, o->enc_pass, &err, detail, sizeof(detail));
+        if (!s.enc_key) {
+            snprintf(s.enc_key_error, sizeof(s.enc_key_error), "%s",
+                     detail[0] ? detail : bo_strerror(err));
+            if (strncmp(o->enc_key, "pkcs11:", 7) != 0) {
+                fprintf(stderr, "bidopen: %s: %s\n", o->enc_key, s.enc_key_error);
+                prep = BO_EXIT_LOCAL;
+            } else {
+                fprintf(stderr, "bidopen: 警告 the token key could not be opened: %s\n"
+                                "(the decryption request will be answered with signed "
+                                "diagnostics, stage token)\n",
+                        s.enc_key_error);
+            }
+        }
+        if (!prep && o->record) {
+            if (bo_bid_record_read(o->record, &s.extra_rec, detail, sizeof(detail))) {
+                fprintf(stderr, "bidopen: %s\n", detail);
+                prep = BO_EXIT_LOCAL;
+            } else {
+                s.have_extra_rec = true;
+            }
+        }
+    }
+    if (prep) {
+        bo_key_free(s.enc_key);
+        bo_bid_record_cleanup(&s.extra_rec);
+        bo_cred_free(s.cred);
+        bo_buf_cleanup(&s.tender_json);
+        return prep;
+    }
 
     uv_loop_init(&s.loop);
     bo_client_ctx_opts co = {.ca_file = o->ca, .lws_log_level = 0};
@@ -977,10 +1851,16 @@ int bo_cli_run(const bo_cli_opts *o)
         uv_close((uv_handle_t *)&s.sigterm, close_quiet);
     }
     clear_status(&s);
+    if (s.sub)
+        bo_submission_cancel(s.sub);
+    bo_responder_free(s.resp);
     bo_client_free(s.c);
     bo_client_ctx_free(s.ctx);
-    uv_run(&s.loop, UV_RUN_DEFAULT);
+    uv_run(&s.loop, UV_RUN_DEFAULT); /* also the responder's last job on the worker pool */
     uv_loop_close(&s.loop);
+    bo_key_free(s.enc_key);
+    bo_bid_record_cleanup(&s.extra_rec);
+    free(s.bstates);
     bo_cred_free(s.cred);
     bo_buf_cleanup(&s.tender_json);
     bo_buf_cleanup(&s.last_presence);

@@ -34,10 +34,20 @@ typedef enum bo_cli_cmd {
     BO_CMD_BL_REPLACE,
     BO_CMD_BL_LIST,
     BO_CMD_LIST,
+    /* sealed bids and remote decryption */
+    BO_CMD_SEAL,
+    BO_CMD_BIDDER_SUBMIT,
+    BO_CMD_BIDDER_RECEIPT,
+    BO_CMD_BIDDER_PREFLIGHT,
+    BO_CMD_HOST_DECRYPT_START,
+    BO_CMD_HOST_EXTEND,
+    BO_CMD_HOST_CLASSIFY,
 } bo_cli_cmd;
 
 #define BO_CLI_MAX_SERVERS 16
 #define BO_CLI_MAX_USCCS 64
+#define BO_CLI_MAX_FORMS 32  /* --form key=value (the package's cap) */
+#define BO_CLI_MAX_DOCS 256  /* --doc FILE */
 
 typedef struct bo_cli_opts {
     bo_cli_cmd cmd;
@@ -54,6 +64,15 @@ typedef struct bo_cli_opts {
     const char *usccs[BO_CLI_MAX_USCCS];
     size_t n_usccs;
     bool watch, do_register, do_signin;
+    /* sealed bids and remote decryption */
+    const char *forms[BO_CLI_MAX_FORMS]; /* "key=value" */
+    size_t n_forms;
+    const char *docs[BO_CLI_MAX_DOCS];
+    size_t n_docs;
+    const char *out, *bid, *record, *enc_key, *enc_pass, *store, *outcome;
+    bool cbc, rsa_pkcs1, package_only, decrypt;
+    unsigned window_s; /* 0: the tender's */
+    unsigned seconds;
 } bo_cli_opts;
 
 /** Parse argv (argv[0] is the program). Returns BO_EXIT_OK with *o filled (o->help set

@@ -36,7 +36,16 @@ static const char overview[] =
     "  host create --tender FILE.json   create an opening, print its oid [--watch]\n"
     "  host watch --oid OID             the live feed, who is online, the countdown\n"
     "  host pause|resume|fail --oid OID [--reason TEXT]\n"
-    "  bidder --oid OID [--register] [--signin] [--watch] [--until PHASE]\n"
+    "  bidder --oid OID [--register] [--signin] [--decrypt --enc-key KEY] [--watch]\n"
+    "                   [--until PHASE]\n"
+    "  seal --oid OID --form K=V ... --doc FILE ... --enc-cert ENC --out BID.cms\n"
+    "                                   build and seal a bid (local, no server)\n"
+    "  bidder submit --oid OID --bid BID.cms   upload a sealed bid (resumable)\n"
+    "  bidder receipt --oid OID         fetch and verify the receipt (回执)\n"
+    "  bidder preflight --oid OID --enc-key KEY   check the key opens your bid (local)\n"
+    "  host decrypt-start --oid OID [--window SECONDS]\n"
+    "  host extend --oid OID --seconds N --reason TEXT\n"
+    "  host classify --oid OID --uscc X --outcome revoked|withdrawn --reason TEXT\n"
     "  site --oid OID                   a remote hall's live view (county halls)\n"
     "  observe --oid OID                the public view, no certificate\n"
     "  operator blacklist add|remove|replace|list [--file FILE.json] [--uscc X ...]\n"
@@ -89,7 +98,8 @@ static const char u_fail[] =
     "\n" COMMON "\n" EXITS;
 
 static const char u_bidder[] =
-    "usage: bidopen bidder --oid OID [--register] [--signin] [--watch] [--until PHASE]\n"
+    "usage: bidopen bidder --oid OID [--register] [--signin] [--decrypt --enc-key KEY]\n"
+    "                      [--watch] [--until PHASE]\n"
     "\n"
     "Connect as a bidder (signing chain, key and --enc-cert), join the opening, register if\n"
     "asked, sign in (签到) as soon as the phase allows (waiting through 'scheduled' with a\n"
@@ -97,9 +107,100 @@ static const char u_bidder[] =
     "  --oid OID         the opening\n"
     "  --register        register for the opening (needs --enc-cert)\n"
     "  --signin          sign in when sign-in opens\n"
+    "  --decrypt         answer the opening's decryption request (远程解密) with --enc-key;\n"
+    "                    waits for it, exits once the bid is opened (or watches on)\n"
+    "  --enc-key KEY     the encryption key: PEM/DER file, PKCS#12, or a pkcs11: URI\n"
+    "  --enc-pass PASS   its password or PIN\n"
+    "  --record FILE     a bid record (BID.cms.json) besides those in --store\n"
+    "  --store DIR       the bid store (default $BIDOPEN_BIDS or ~/.bidopen/bids)\n"
     "  --watch           keep watching after the steps are done\n"
     "  --until PHASE     after the steps, watch until the opening reaches PHASE\n"
     "Phases: scheduled checkin awaiting_open decrypting announcing confirming closed failed\n"
+    "\n"
+    "Also: bidopen bidder submit|receipt|preflight (bidopen bidder submit --help).\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_seal[] =
+    "usage: bidopen seal --oid OID --form KEY=VALUE ... [--doc FILE ...] --cert SIGN\n"
+    "                    [--key SIGN_KEY | --p12 FILE] --enc-cert ENC --out BID.cms\n"
+    "                    [--cbc] [--rsa-pkcs1] [--uscc X] [--package-only]\n"
+    "\n"
+    "Build the bid package (the opening form and the documents, signed with your signing\n"
+    "key) and seal it to your encryption certificate: a CMS envelope, AES-256-GCM\n"
+    "(AuthEnvelopedData) by default. Local: nothing is sent. Prints the envelope's SHA-256\n"
+    "and the key commitment, and writes the bid record next to it (BID.cms.json), which\n"
+    "'bidder submit' reads.\n"
+    "  --oid OID         the opening (bound into the package and the commitment)\n"
+    "  --form KEY=VALUE  a field of the opening form, e.g. price=1234567.89 (repeat)\n"
+    "  --doc FILE        a document to enclose (repeat; the file name is kept)\n"
+    "  --enc-cert ENC    your encryption certificate (RSA or EC P-256)\n"
+    "  --out BID.cms     the sealed bid to write\n"
+    "  --cbc             EnvelopedData with AES-256-CBC instead of GCM (compatibility)\n"
+    "  --rsa-pkcs1       RSA key transport with PKCS#1 v1.5 instead of OAEP (old tokens)\n"
+    "  --uscc X          your USCC (default: read from the signing certificate)\n"
+    "  --package-only    write only the signed package to --out (to seal it with another\n"
+    "                    tool, e.g. openssl cms -encrypt -binary -stream -aes-256-gcm)\n"
+    "  --cert, --key, --pass, --p12: your signing credentials; --quiet, --json as below\n"
+    "\n" EXITS;
+
+static const char u_submit[] =
+    "usage: bidopen bidder submit --oid OID --bid BID.cms [--record BID.cms.json]\n"
+    "                             [--enc-key KEY] [options]\n"
+    "\n"
+    "Upload a sealed bid before the deadline, with a progress bar on a terminal. Resumable:\n"
+    "after a dropped connection it goes on by itself; after Ctrl-C, run it again and it\n"
+    "continues where the server stopped. Prints the verified receipt (回执) and keeps it\n"
+    "with the bid's record in the store.\n"
+    "  --bid BID.cms     the sealed bid\n"
+    "  --record FILE     its record (default BID.cms.json, written by bidopen seal)\n"
+    "  --enc-key KEY     for a bid sealed by another tool (no record): your encryption key,\n"
+    "                    to compute the key commitment (PEM/DER, PKCS#12, pkcs11: URI)\n"
+    "  --enc-pass PASS   its password or PIN\n"
+    "  --store DIR       the bid store (default $BIDOPEN_BIDS or ~/.bidopen/bids)\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_receipt[] =
+    "usage: bidopen bidder receipt --oid OID [options]\n"
+    "\n"
+    "Fetch your current receipt (回执) from the server, verify its signature with the\n"
+    "server's key and compare it with your local record.\n"
+    "  --store DIR       the bid store (default $BIDOPEN_BIDS or ~/.bidopen/bids)\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_preflight[] =
+    "usage: bidopen bidder preflight --oid OID --enc-key KEY [--enc-pass PASS]\n"
+    "                                [--enc-cert ENC] [--record FILE] [--store DIR]\n"
+    "\n"
+    "Before the opening, check locally that your key opens your sealed bid: the key\n"
+    "belongs to the certificate the bid was sealed to (a renewed certificate is named),\n"
+    "it recovers the bid's key and that key matches the commitment. Nothing is sent; no\n"
+    "server is needed. Exit 0 when ready, 5 otherwise.\n"
+    "  --enc-key KEY     the encryption key: PEM/DER file, PKCS#12, or a pkcs11: URI\n"
+    "  --enc-cert ENC    the encryption certificate you hold now (to name it if renewed)\n"
+    "  --record FILE     check this record instead of the store's\n"
+    "  --cert FILE       only the bids of this signing certificate's USCC\n"
+    "\n" EXITS;
+
+static const char u_decrypt_start[] =
+    "usage: bidopen host decrypt-start --oid OID [--window SECONDS] [options]\n"
+    "\n"
+    "Start remote decryption (远程解密): every signed-in bidder with a bid gets a request;\n"
+    "the window is the tender's unless --window (60..86400 s) is given. Prints its end.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_extend[] =
+    "usage: bidopen host extend --oid OID --seconds N --reason TEXT [options]\n"
+    "\n"
+    "Extend the decryption window once by N seconds (60..86400), with a reason.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_classify[] =
+    "usage: bidopen host classify --oid OID --uscc X --outcome revoked|withdrawn\n"
+    "                             --reason TEXT [options]\n"
+    "\n"
+    "After the window, classify a bid that was not decrypted: revoked (撤销, the bidder\n"
+    "caused it) or withdrawn (撤回, it did not), with a reason. The bidder's signed\n"
+    "diagnostics (decrypt_diagnostic events in host watch) are the evidence.\n"
     "\n" COMMON "\n" EXITS;
 
 static const char u_site[] =
@@ -164,6 +265,20 @@ const char *bo_cli_usage(bo_cli_cmd cmd)
         return u_list;
     case BO_CMD_VERSION:
         return u_version;
+    case BO_CMD_SEAL:
+        return u_seal;
+    case BO_CMD_BIDDER_SUBMIT:
+        return u_submit;
+    case BO_CMD_BIDDER_RECEIPT:
+        return u_receipt;
+    case BO_CMD_BIDDER_PREFLIGHT:
+        return u_preflight;
+    case BO_CMD_HOST_DECRYPT_START:
+        return u_decrypt_start;
+    case BO_CMD_HOST_EXTEND:
+        return u_extend;
+    case BO_CMD_HOST_CLASSIFY:
+        return u_classify;
     default:
         return overview;
     }
@@ -187,6 +302,13 @@ static const char *const cmd_names[] = {
     [BO_CMD_BL_REPLACE] = "operator blacklist replace",
     [BO_CMD_BL_LIST] = "operator blacklist list",
     [BO_CMD_LIST] = "list",
+    [BO_CMD_SEAL] = "seal",
+    [BO_CMD_BIDDER_SUBMIT] = "bidder submit",
+    [BO_CMD_BIDDER_RECEIPT] = "bidder receipt",
+    [BO_CMD_BIDDER_PREFLIGHT] = "bidder preflight",
+    [BO_CMD_HOST_DECRYPT_START] = "host decrypt-start",
+    [BO_CMD_HOST_EXTEND] = "host extend",
+    [BO_CMD_HOST_CLASSIFY] = "host classify",
 };
 
 const char *bo_cli_cmd_name(bo_cli_cmd cmd)
@@ -209,7 +331,9 @@ bool bo_cli_phase_known(const char *p)
 
 /* Options and the commands that accept them (beyond the common ones). */
 enum { F_COMMON = 1, F_OID = 2, F_TENDER = 4, F_WATCH = 8, F_REASON = 16, F_BIDDER = 32,
-       F_UNTIL = 64, F_BL = 128 };
+       F_UNTIL = 64, F_BL = 128, F_SEAL = 256, F_BID = 512, F_ENCKEY = 1024, F_STORE = 2048,
+       F_DECRYPT = 4096, F_WINDOW = 8192, F_SECONDS = 16384, F_CLASSIFY = 32768,
+       F_CRED = 65536 /* --cert/--key/--pass/--p12/--enc-cert without a connection */ };
 
 static unsigned cmd_flags(bo_cli_cmd c)
 {
@@ -226,7 +350,21 @@ static unsigned cmd_flags(bo_cli_cmd c)
     case BO_CMD_HOST_RESUME:
         return F_COMMON | F_OID;
     case BO_CMD_BIDDER:
-        return F_COMMON | F_OID | F_BIDDER | F_WATCH | F_UNTIL;
+        return F_COMMON | F_OID | F_BIDDER | F_WATCH | F_UNTIL | F_DECRYPT | F_ENCKEY | F_STORE;
+    case BO_CMD_SEAL:
+        return F_CRED | F_OID | F_SEAL;
+    case BO_CMD_BIDDER_SUBMIT:
+        return F_COMMON | F_OID | F_BID | F_ENCKEY | F_STORE;
+    case BO_CMD_BIDDER_RECEIPT:
+        return F_COMMON | F_OID | F_STORE;
+    case BO_CMD_BIDDER_PREFLIGHT:
+        return F_CRED | F_OID | F_ENCKEY | F_STORE;
+    case BO_CMD_HOST_DECRYPT_START:
+        return F_COMMON | F_OID | F_WINDOW;
+    case BO_CMD_HOST_EXTEND:
+        return F_COMMON | F_OID | F_SECONDS | F_REASON;
+    case BO_CMD_HOST_CLASSIFY:
+        return F_COMMON | F_OID | F_CLASSIFY | F_REASON;
     case BO_CMD_BL_ADD:
     case BO_CMD_BL_REPLACE:
     case BO_CMD_BL_REMOVE:
@@ -264,8 +402,22 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
     *used = 2;
     if (strcmp(w0, "version") == 0 || strcmp(w0, "--version") == 0)
         return BO_CMD_VERSION;
-    if (strcmp(w0, "bidder") == 0)
+    if (strcmp(w0, "seal") == 0)
+        return BO_CMD_SEAL;
+    if (strcmp(w0, "bidder") == 0) {
+        static const struct {
+            const char *w;
+            bo_cli_cmd c;
+        } sub[] = {{"submit", BO_CMD_BIDDER_SUBMIT},
+                   {"receipt", BO_CMD_BIDDER_RECEIPT},
+                   {"preflight", BO_CMD_BIDDER_PREFLIGHT}};
+        for (size_t i = 0; w1 && i < sizeof(sub) / sizeof(sub[0]); i++)
+            if (strcmp(w1, sub[i].w) == 0) {
+                *used = 3;
+                return sub[i].c;
+            }
         return BO_CMD_BIDDER;
+    }
     if (strcmp(w0, "site") == 0)
         return BO_CMD_SITE;
     if (strcmp(w0, "observe") == 0)
@@ -288,7 +440,8 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
             bo_cli_cmd c;
         } sub[] = {{"create", BO_CMD_HOST_CREATE}, {"watch", BO_CMD_HOST_WATCH},
                    {"pause", BO_CMD_HOST_PAUSE},   {"resume", BO_CMD_HOST_RESUME},
-                   {"fail", BO_CMD_HOST_FAIL}};
+                   {"fail", BO_CMD_HOST_FAIL},     {"decrypt-start", BO_CMD_HOST_DECRYPT_START},
+                   {"extend", BO_CMD_HOST_EXTEND}, {"classify", BO_CMD_HOST_CLASSIFY}};
         for (size_t i = 0; w1 && i < sizeof(sub) / sizeof(sub[0]); i++)
             if (strcmp(w1, sub[i].w) == 0) {
                 *used = 3;
@@ -296,7 +449,9 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
             }
         if (w1 && (strcmp(w1, "--help") == 0 || strcmp(w1, "-h") == 0))
             return BO_CMD_HELP;
-        *rc = usage_err(msg, "host: expected create, watch, pause, resume or fail, got '%s'",
+        *rc = usage_err(msg,
+                        "host: expected create, watch, pause, resume, fail, decrypt-start, "
+                        "extend or classify, got '%s'",
                         w1 ? w1 : "nothing");
         return BO_CMD_NONE;
     }
@@ -370,21 +525,30 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
 
         static const struct {
             const char *name;
-            unsigned need; /* F_* */
+            unsigned need; /* F_*: any of them */
             bool flag;
         } opts[] = {
             {"--server", F_COMMON, false}, {"--ca", F_COMMON, false},
-            {"--cert", F_COMMON, false},   {"--key", F_COMMON, false},
-            {"--pass", F_COMMON, false},   {"--p12", F_COMMON, false},
-            {"--enc-cert", F_COMMON, false}, {"--role", F_COMMON, false},
-            {"--json", F_COMMON, true},    {"--quiet", F_COMMON, true},
+            {"--cert", F_COMMON | F_CRED, false},   {"--key", F_COMMON | F_CRED, false},
+            {"--pass", F_COMMON | F_CRED, false},   {"--p12", F_COMMON | F_CRED, false},
+            {"--enc-cert", F_COMMON | F_CRED, false}, {"--role", F_COMMON, false},
+            {"--json", F_COMMON | F_CRED, true},    {"--quiet", F_COMMON | F_CRED, true},
             {"--timeout", F_COMMON, false}, {"--retries", F_COMMON, false},
             {"--oid", F_OID, false},       {"--tender", F_TENDER, false},
             {"--watch", F_WATCH, true},    {"--reason", F_REASON, false},
             {"--register", F_BIDDER, true}, {"--signin", F_BIDDER, true},
             {"--until", F_UNTIL, false},   {"--file", F_BL, false},
-            {"--uscc", F_BL, false},       {"--name", F_BL, false},
+            {"--uscc", F_BL | F_CLASSIFY | F_SEAL, false},
+            {"--name", F_BL, false},
             {"--source", F_BL, false},
+            {"--form", F_SEAL, false},     {"--doc", F_SEAL, false},
+            {"--out", F_SEAL, false},      {"--cbc", F_SEAL, true},
+            {"--rsa-pkcs1", F_SEAL, true}, {"--package-only", F_SEAL, true},
+            {"--bid", F_BID, false},       {"--record", F_BID | F_DECRYPT | F_ENCKEY, false},
+            {"--enc-key", F_ENCKEY, false}, {"--enc-pass", F_ENCKEY, false},
+            {"--store", F_STORE | F_SEAL, false}, {"--decrypt", F_DECRYPT, true},
+            {"--window", F_WINDOW, false}, {"--seconds", F_SECONDS, false},
+            {"--outcome", F_CLASSIFY, false},
         };
         size_t k = 0;
         while (k < sizeof(opts) / sizeof(opts[0]) && strcmp(opts[k].name, name) != 0)
@@ -476,6 +640,51 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
             o->name = val;
         } else if (strcmp(name, "--source") == 0) {
             o->source = val;
+        } else if (strcmp(name, "--form") == 0) {
+            const char *eqv = strchr(val, '=');
+            if (!eqv || eqv == val)
+                return usage_err(msg, "--form wants KEY=VALUE, not '%s'", val);
+            if (o->n_forms == BO_CLI_MAX_FORMS)
+                return usage_err(msg, "at most %d --form fields", BO_CLI_MAX_FORMS);
+            o->forms[o->n_forms++] = val;
+        } else if (strcmp(name, "--doc") == 0) {
+            if (o->n_docs == BO_CLI_MAX_DOCS)
+                return usage_err(msg, "at most %d --doc files", BO_CLI_MAX_DOCS);
+            o->docs[o->n_docs++] = val;
+        } else if (strcmp(name, "--out") == 0) {
+            o->out = val;
+        } else if (strcmp(name, "--cbc") == 0) {
+            o->cbc = true;
+        } else if (strcmp(name, "--rsa-pkcs1") == 0) {
+            o->rsa_pkcs1 = true;
+        } else if (strcmp(name, "--package-only") == 0) {
+            o->package_only = true;
+        } else if (strcmp(name, "--bid") == 0) {
+            o->bid = val;
+        } else if (strcmp(name, "--record") == 0) {
+            o->record = val;
+        } else if (strcmp(name, "--enc-key") == 0) {
+            o->enc_key = val;
+        } else if (strcmp(name, "--enc-pass") == 0) {
+            o->enc_pass = val;
+        } else if (strcmp(name, "--store") == 0) {
+            o->store = val;
+        } else if (strcmp(name, "--decrypt") == 0) {
+            o->decrypt = true;
+        } else if (strcmp(name, "--window") == 0 || strcmp(name, "--seconds") == 0) {
+            char *end;
+            long v = strtol(val, &end, 10);
+            if (end == val || *end || v < 60 || v > 86400)
+                return usage_err(msg, "%s wants 60 to 86400 seconds, not '%s'", name, val);
+            if (name[2] == 'w')
+                o->window_s = (unsigned)v;
+            else
+                o->seconds = (unsigned)v;
+        } else if (strcmp(name, "--outcome") == 0) {
+            if (strcmp(val, "revoked") != 0 && strcmp(val, "withdrawn") != 0)
+                return usage_err(msg, "--outcome is revoked (撤销) or withdrawn (撤回), not '%s'",
+                                 val);
+            o->outcome = val;
         }
     }
 
@@ -516,9 +725,58 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
         if (!o->file == !o->n_usccs || o->name || o->reason || o->source)
             return usage_err(msg, "give either --file FILE.json or --uscc (repeatable)");
         break;
+    case BO_CMD_SEAL:
+        if (!o->oid)
+            return usage_err(msg, "seal: --oid is required");
+        if (!o->out)
+            return usage_err(msg, "seal: --out FILE is required");
+        if (!o->cert && !o->p12)
+            return usage_err(msg, "seal: the signing certificate is required (--cert and "
+                                  "--key, or --p12)");
+        if (!o->enc_cert && !o->package_only)
+            return usage_err(msg, "seal: --enc-cert (the certificate to seal to) is required");
+        if (o->n_usccs > 1)
+            return usage_err(msg, "seal: one --uscc at most");
+        if (o->p12 && (o->cert || o->key))
+            return usage_err(msg, "give either --p12 or --cert/--key, not both");
+        return BO_EXIT_OK;
+    case BO_CMD_BIDDER_PREFLIGHT:
+        if (!o->oid)
+            return usage_err(msg, "bidder preflight: --oid is required");
+        if (!o->enc_key)
+            return usage_err(msg, "bidder preflight: --enc-key (file or pkcs11: URI) is "
+                                  "required");
+        return BO_EXIT_OK;
+    case BO_CMD_BIDDER_SUBMIT:
+        if (!o->oid)
+            return usage_err(msg, "bidder submit: --oid is required");
+        if (!o->bid)
+            return usage_err(msg, "bidder submit: --bid BID.cms is required");
+        if (!o->enc_cert)
+            return usage_err(msg, "bidder submit: --enc-cert is required (the certificate the "
+                                  "bid is sealed to)");
+        break;
+    case BO_CMD_BIDDER_RECEIPT:
+    case BO_CMD_HOST_DECRYPT_START:
+        if (!o->oid)
+            return usage_err(msg, "%s: --oid is required", bo_cli_cmd_name(o->cmd));
+        break;
+    case BO_CMD_HOST_EXTEND:
+        if (!o->oid || !o->seconds || !o->reason)
+            return usage_err(msg, "host extend: --oid, --seconds and --reason are required");
+        break;
+    case BO_CMD_HOST_CLASSIFY:
+        if (!o->oid || o->n_usccs != 1 || !o->outcome || !o->reason)
+            return usage_err(msg, "host classify: --oid, one --uscc, --outcome and --reason are "
+                                  "required");
+        break;
     default:
         break;
     }
+    if (o->cmd == BO_CMD_BIDDER && o->decrypt && !o->enc_key)
+        return usage_err(msg, "bidder --decrypt needs --enc-key (file or pkcs11: URI)");
+    if (o->cmd == BO_CMD_BIDDER && !o->decrypt && (o->enc_key || o->enc_pass || o->record))
+        return usage_err(msg, "--enc-key, --enc-pass and --record go with --decrypt");
     if (o->n_servers == 0)
         return usage_err(msg, "%s: --server wss://host:port/ws is required",
                          bo_cli_cmd_name(o->cmd));

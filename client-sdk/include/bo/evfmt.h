@@ -34,6 +34,13 @@ bo_err bo_evfmt_event(bo_buf *out, const char *kind, const msgpack_object *body,
 bo_err bo_evfmt_countdown(bo_buf *out, const char *phase, bool paused, int64_t checkin_at,
                           int64_t deadline, int64_t server_now);
 
+/** Decryption progress in server time, e.g. "解密 decrypted 3/5 · 剩余 time left 12:04"
+ * (ends_at 0: no window yet; past it: "时限已过 window closed"; paused freezes it).
+ * Errors: those of bo_buf_append. Context: any thread. */
+bo_err bo_evfmt_decrypt_progress(bo_buf *out, unsigned bids, unsigned decrypted,
+                                 unsigned classified, int64_t ends_at, bool paused,
+                                 int64_t server_now);
+
 /** One line for a presence push's data: who is online, sites' round trips, bidders.
  * Errors: those of bo_buf_append. Context: any thread. */
 bo_err bo_evfmt_presence(bo_buf *out, const msgpack_object *data);

@@ -15,7 +15,9 @@ check() { # expected-rc description command...
 pass=0
 for c in "" "pki init" "host create" "host watch" "host pause" "host resume" "host fail" \
          "bidder" "site" "observe" "operator blacklist add" "operator blacklist remove" \
-         "operator blacklist replace" "operator blacklist list" "list" "version"; do
+         "operator blacklist replace" "operator blacklist list" "list" "version" \
+         "seal" "bidder submit" "bidder receipt" "bidder preflight" "host decrypt-start" \
+         "host extend" "host classify"; do
     # shellcheck disable=SC2086
     check 0 "bidopen $c --help" $b $c --help
     # shellcheck disable=SC2086
@@ -32,5 +34,42 @@ tmp=$(mktemp)
 echo '{"title":"t","deadline":"+1h","colour":"red"}' > "$tmp"
 check 1 "invalid tender" $b host create --tender "$tmp" --server wss://localhost:1/ws --cert c --key k
 rm -f "$tmp"
+
+# sealing and the pre-flight are local: a throwaway PKI, no server
+d=$(mktemp -d)
+check 5 "seal: unreadable certificate" $b seal --oid T --form price=1 --cert /nonexistent.pem \
+    --enc-cert /nonexistent.pem --out "$d/x.cms"
+check 5 "preflight: no record" $b bidder preflight --oid T --enc-key /nonexistent.pem --store "$d/none"
+if $b pki init "$d/pki" >/dev/null 2>&1; then
+    r=$d/pki/bidders/renewed
+    echo "投标函" > "$d/letter.txt"
+    check 0 "seal" $b seal --oid T-1 --form price=1234.5 --form duration=90 --doc "$d/letter.txt" \
+        --cert "$r/sign-cert.pem" --key "$r/sign-key.pem" --enc-cert "$r/enc-cert.pem" \
+        --out "$d/bid.cms" --quiet
+    [ -s "$d/bid.cms" ] && [ -s "$d/bid.cms.json" ] || { echo "FAIL: seal wrote no bid or record"; fail=$((fail + 1)); }
+    check 0 "preflight: the sealed-to key" $b bidder preflight --oid T-1 --record "$d/bid.cms.json" \
+        --enc-key "$r/enc-key.pem" --quiet
+    check 5 "preflight: the renewed key" $b bidder preflight --oid T-1 --record "$d/bid.cms.json" \
+        --enc-key "$r/enc2-key.pem" --enc-cert "$r/enc2-cert.pem"
+    out=$($b bidder preflight --oid T-1 --record "$d/bid.cms.json" --enc-key "$r/enc2-key.pem" \
+          --enc-cert "$r/enc2-cert.pem" 2>&1)
+    case "$out" in *"certificate renewed"*) pass=$((pass + 1)) ;;
+        *) echo "FAIL: preflight does not say the certificate was renewed: $out"; fail=$((fail + 1)) ;; esac
+    check 5 "submit: unreadable bid" $b bidder submit --oid T-1 --bid "$d/none.cms" \
+        --server wss://localhost:1/ws --cert "$r/sign-cert.pem" --key "$r/sign-key.pem" \
+        --enc-cert "$r/enc-cert.pem"
+    check 1 "submit: no record, no --enc-key" $b bidder submit --oid T-1 --bid "$d/letter.txt" \
+        --server wss://localhost:1/ws --cert "$r/sign-cert.pem" --key "$r/sign-key.pem" \
+        --enc-cert "$r/enc-cert.pem"
+    check 1 "submit: a record for another opening" $b bidder submit --oid T-2 --bid "$d/bid.cms" \
+        --server wss://localhost:1/ws --cert "$r/sign-cert.pem" --key "$r/sign-key.pem" \
+        --enc-cert "$r/enc-cert.pem"
+    check 1 "seal: SM2 cannot receive a sealed bid" $b seal --oid T-1 --form price=1 \
+        --cert "$d/pki/bidders/b3-sm2/sign-cert.pem" --key "$d/pki/bidders/b3-sm2/sign-key.pem" \
+        --enc-cert "$d/pki/bidders/b3-sm2/enc-cert.pem" --out "$d/sm2.cms"
+else
+    echo "FAIL: pki init"; fail=$((fail + 1))
+fi
+rm -rf "$d"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bo_cli.h"
@@ -188,6 +189,128 @@ static void bad_command_lines(void **state)
     bo_buf_cleanup(&msg);
 }
 
+
+/* Sealed bids and remote decryption: seal, bidder submit|receipt|preflight, bidder --decrypt,
+ * host decrypt-start|extend|classify. */
+static void sealed_command_lines(void **state)
+{
+    bo_buf msg;
+    bo_buf_init(&msg, 4096);
+    bo_cli_opts o;
+    /* local: no --server */
+    assert_int_equal(PARSE(&o, &msg, "seal", "--oid", "T1", "--form", "price=1234.50", "--form",
+                           "duration=180", "--doc", "a.pdf", "--doc", "b.pdf", C, "--enc-cert",
+                           "e.pem", "--out", "bid.cms", "--cbc", "--rsa-pkcs1"),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_SEAL);
+    assert_int_equal(o.n_forms, 2);
+    assert_string_equal(o.forms[1], "duration=180");
+    assert_int_equal(o.n_docs, 2);
+    assert_string_equal(o.out, "bid.cms");
+    assert_true(o.cbc && o.rsa_pkcs1 && !o.package_only);
+    assert_int_equal(PARSE(&o, &msg, "seal", "--oid", "T1", "--form", "price=1", C,
+                           "--package-only", "--out", "pkg"),
+                     BO_EXIT_OK); /* no --enc-cert needed for the package alone */
+    assert_true(o.package_only);
+    assert_int_equal(PARSE(&o, &msg, "bidder", "preflight", "--oid", "T1", "--enc-key",
+                           "pkcs11:token=x;object=enc", "--enc-pass", "1234"),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_BIDDER_PREFLIGHT);
+    assert_string_equal(o.enc_pass, "1234");
+    /* connecting ones */
+    assert_int_equal(PARSE(&o, &msg, "bidder", "submit", "--oid", "T1", "--bid", "bid.cms", S, C,
+                           "--enc-cert", "e.pem", "--store", "/srv/bids"),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_BIDDER_SUBMIT);
+    assert_string_equal(o.bid, "bid.cms");
+    assert_string_equal(o.store, "/srv/bids");
+    assert_int_equal(PARSE(&o, &msg, "bidder", "receipt", "--oid", "T1", S, C), BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_BIDDER_RECEIPT);
+    assert_int_equal(PARSE(&o, &msg, "bidder", "--oid", "T1", S, C, "--signin", "--decrypt",
+                           "--enc-key", "enc.pem", "--record", "bid.cms.json", "--until",
+                           "announcing"),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_BIDDER);
+    assert_true(o.decrypt);
+    assert_string_equal(o.enc_key, "enc.pem");
+    assert_string_equal(o.record, "bid.cms.json");
+    assert_int_equal(PARSE(&o, &msg, "host", "decrypt-start", "--oid", "T1", "--window", "1800",
+                           S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_DECRYPT_START);
+    assert_int_equal(o.window_s, 1800);
+    assert_int_equal(PARSE(&o, &msg, "host", "decrypt-start", "--oid", "T1", S, C), BO_EXIT_OK);
+    assert_int_equal(o.window_s, 0);
+    assert_int_equal(PARSE(&o, &msg, "host", "extend", "--oid", "T1", "--seconds", "600",
+                           "--reason", "网络故障", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_EXTEND);
+    assert_int_equal(o.seconds, 600);
+    assert_int_equal(PARSE(&o, &msg, "host", "classify", "--oid", "T1", "--uscc",
+                           "91350100M000100Y43", "--outcome", "withdrawn", "--reason", "平台故障",
+                           S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_CLASSIFY);
+    assert_string_equal(o.outcome, "withdrawn");
+    assert_string_equal(o.usccs[0], "91350100M000100Y43");
+
+    static const bad cases[] = {
+        {{"seal", "--oid", "T", C, "--enc-cert", "e"}, "--out FILE is required"},
+        {{"seal", "--oid", "T", C, "--out", "x"}, "--enc-cert"},
+        {{"seal", "--oid", "T", "--enc-cert", "e", "--out", "x"}, "signing certificate"},
+        {{"seal", "--oid", "T", C, "--enc-cert", "e", "--out", "x", "--form", "price"},
+         "--form wants KEY=VALUE"},
+        {{"seal", "--oid", "T", C, "--enc-cert", "e", "--out", "x", "--form", "=1"},
+         "--form wants KEY=VALUE"},
+        {{"seal", "--oid", "T", C, "--enc-cert", "e", "--out", "x", S}, "does not apply"},
+        {{"seal", "--oid", "T", C, "--enc-cert", "e", "--out", "x", "--decrypt"}, "does not apply"},
+        {{"bidder", "submit", "--oid", "T", S, C, "--enc-cert", "e"}, "--bid BID.cms is required"},
+        {{"bidder", "submit", "--oid", "T", "--bid", "b", S, C}, "--enc-cert is required"},
+        {{"bidder", "submit", "--oid", "T", "--bid", "b", C, "--enc-cert", "e"}, "--server"},
+        {{"bidder", "receipt", S, C}, "--oid is required"},
+        {{"bidder", "preflight", "--oid", "T"}, "--enc-key"},
+        {{"bidder", "--oid", "T", S, C, "--decrypt"}, "--decrypt needs --enc-key"},
+        {{"bidder", "--oid", "T", S, C, "--enc-key", "k"}, "go with --decrypt"},
+        {{"host", "decrypt-start", "--oid", "T", "--window", "59", S, C}, "60 to 86400"},
+        {{"host", "decrypt-start", "--oid", "T", "--window", "86401", S, C}, "60 to 86400"},
+        {{"host", "extend", "--oid", "T", "--seconds", "600", S, C}, "--reason are required"},
+        {{"host", "extend", "--oid", "T", "--reason", "x", S, C}, "--seconds and"},
+        {{"host", "classify", "--oid", "T", "--uscc", "A", "--reason", "r", S, C}, "--outcome"},
+        {{"host", "classify", "--oid", "T", "--uscc", "A", "--outcome", "lost", S, C},
+         "revoked (撤销) or withdrawn"},
+        {{"host", "classify", "--oid", "T", "--outcome", "revoked", "--reason", "r", S, C},
+         "one --uscc"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *argv[18] = {"bidopen"};
+        int n = 1;
+        for (int j = 0; cases[i].argv[j]; j++)
+            argv[n++] = cases[i].argv[j];
+        argv[n] = NULL;
+        int rc = parse_v(&o, &msg, argv);
+        const char *m = msg.data ? (const char *)msg.data : "";
+        if (rc != BO_EXIT_USAGE || !strstr(m, cases[i].says))
+            fail_msg("sealed case %zu (%s %s ...): rc %d, message \"%s\", want \"%s\"", i,
+                     cases[i].argv[0], cases[i].argv[1], rc, m, cases[i].says);
+    }
+    /* every new command has its usage */
+    static const char *const helps[][2] = {{"seal", NULL},          {"bidder", "submit"},
+                                           {"bidder", "receipt"},   {"bidder", "preflight"},
+                                           {"host", "decrypt-start"}, {"host", "extend"},
+                                           {"host", "classify"}};
+    for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+        const char *argv[5] = {"bidopen", helps[i][0], helps[i][1] ? helps[i][1] : "--help",
+                               helps[i][1] ? "--help" : NULL, NULL};
+        assert_int_equal(parse_v(&o, &msg, argv), BO_EXIT_OK);
+        assert_true(o.help);
+        char want[64];
+        snprintf(want, sizeof(want), "usage: bidopen %s", bo_cli_cmd_name(o.cmd));
+        if (!strstr(bo_cli_usage(o.cmd), want))
+            fail_msg("%s: usage does not start with '%s'", bo_cli_cmd_name(o.cmd), want);
+    }
+    bo_buf_cleanup(&msg);
+}
+
 static void names_and_phases(void **state)
 {
     assert_string_equal(bo_cli_cmd_name(BO_CMD_BL_ADD), "operator blacklist add");
@@ -204,6 +327,7 @@ int main(void)
         cmocka_unit_test(help_everywhere),
         cmocka_unit_test(good_command_lines),
         cmocka_unit_test(bad_command_lines),
+        cmocka_unit_test(sealed_command_lines),
         cmocka_unit_test(names_and_phases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,12 +231,183 @@ static void presence_and_snapshot(void **state)
     bo_buf_cleanup(&out);
 }
 
+/* §10: submissions, decryption, classification; progress in server time. */
+static void sealed_lines(void **state)
+{
+    (void)state;
+    uint8_t h[32];
+    for (int i = 0; i < 32; i++)
+        h[i] = (uint8_t)(0xa0 + i);
+    bo_mpmap *m = mm_new();
+    bo_mpmap_str(m, "uscc", "91350100M000100Y43");
+    bo_mpmap_bin(m, "hash", h, 32);
+    bo_mpmap_u64(m, "size", 3 * 1048576 + 104858);
+    bo_mpmap_bin(m, "replaces", h, 32);
+    check_line("bid_submitted", m, "b", 4,
+               "[10:00:03 b#4] 投标文件已递交 bid submitted: 91350100M000100Y43 a0a1a2a3a4a5a6a7… "
+               "(3.1 MiB) (替换 replaces an earlier bid)");
+
+    m = mm_new();
+    bo_mpmap_u64(m, "registered", 5);
+    bo_mpmap_u64(m, "signed_in", 3);
+    bo_mpmap_u64(m, "intercepted", 0);
+    bo_mpmap_u64(m, "submitted", 4);
+    check_line("tally", m, "staff", 6,
+               "[10:00:03 staff#6] 统计 tally: 报名 registered 5 · 签到 signed in 3 · "
+               "拦截 intercepted 0 · 递交 submitted 4");
+
+    m = mm_new();
+    bo_mpmap_u64(m, "window_s", 1800);
+    bo_mpmap_i64(m, "ends_at", 1795746603000LL);
+    bo_mpmap_u64(m, "bids", 5);
+    check_line("decryption_started", m, "pub", 9,
+               "[10:00:03 #9] 开始解密 decryption started: 5 份投标 bids, 时限 window 30:00");
+
+    m = mm_new();
+    bo_mpmap_str(m, "uscc", "91350100M000100Y43");
+    bo_mpmap_str(m, "req", "0123456789abcdef0123456789abcdef");
+    bo_mpmap_bin(m, "bid", h, 32);
+    check_line("decrypt_request", m, "b", 5,
+               "[10:00:03 b#5] 解密请求 decryption request: bid a0a1a2a3a4a5a6a7… req "
+               "0123456789abcdef0123456789abcdef");
+
+    m = mm_new();
+    bo_mpmap_str(m, "uscc", "91350100M000100Y43");
+    bo_mpmap_str(m, "stage", "cert");
+    bo_mpmap_str(m, "error", "certificate renewed: bid sealed to serial 1008");
+    check_line("decrypt_diagnostic", m, "staff", 7,
+               "[10:00:03 staff#7] 解密失败诊断 decryption failed: 91350100M000100Y43 [cert] "
+               "certificate renewed: bid sealed to serial 1008");
+
+    m = mm_new();
+    bo_mpmap_str(m, "uscc", "91350100M000100Y43");
+    bo_mpmap_str(m, "code", "E_COMMITMENT_MISMATCH");
+    check_line("decrypt_refused", m, "staff", 8,
+               "[10:00:03 staff#8] 解密被拒 decryption refused: 91350100M000100Y43 "
+               "E_COMMITMENT_MISMATCH");
+
+    m = mm_new();
+    bo_mpmap_str(m, "uscc", "91350100M000100Y43");
+    bo_mpmap_str(m, "org", "福建某建设有限公司");
+    bo_mpmap_u64(m, "size", 2048);
+    check_line("bid_decrypted", m, "pub", 10,
+               "[10:00:03 #10] 解密成功 bid decrypted: 91350100M000100Y43 福建某建设有限公司 "
+               "(2.0 KiB)");
+
+    bo_mpmap *f = mm_new();
+    bo_mpmap_str(f, "price", "1234567.89");
+    bo_mpmap_str(f, "duration", "180");
+    bo_buf fb;
+    bo_buf_init(&fb, 4096);
+    bo_mpmap_finish(f, &fb);
+    bo_mpmap_free(f);
+    m = mm_new();
+    bo_mpmap_str(m, "uscc", "91350100M000100Y43");
+    bo_mpmap_raw(m, "form", fb.data, fb.len);
+    check_line("bid_form", m, "all", 40,
+               "[10:00:03 #40] 开标一览 opening form: 91350100M000100Y43 duration=180, "
+               "price=1234567.89");
+    bo_buf_cleanup(&fb);
+
+    m = mm_new();
+    bo_mpmap_i64(m, "ends_at", 1795748403000LL);
+    bo_mpmap_str(m, "reason", "网络故障");
+    check_line("decryption_extended", m, "pub", 11,
+               "[10:00:03 #11] 延长解密 decryption extended to 2026-11-27T11:00:03+08:00: 网络故障");
+
+    bo_buf list;
+    bo_buf_init(&list, 4096);
+    bo_mp_array_header(&list, 1);
+    bo_mp_str(&list, "91350100M000100Y43", 18);
+    m = mm_new();
+    bo_mpmap_raw(m, "undecrypted", list.data, list.len);
+    check_line("decryption_window_closed", m, "pub", 12,
+               "[10:00:03 #12] 解密时限结束 decryption window closed: 1 份未解密 not decrypted "
+               "91350100M000100Y43");
+    bo_buf_cleanup(&list);
+
+    m = mm_new();
+    bo_mpmap_str(m, "uscc", "91350100M000100Y43");
+    bo_mpmap_str(m, "outcome", "revoked");
+    bo_mpmap_str(m, "reason", "证书已更新，投标人未能解密");
+    check_line("bid_classified", m, "pub", 13,
+               "[10:00:03 #13] 认定 classified: 91350100M000100Y43 撤销 revoked: "
+               "证书已更新，投标人未能解密");
+
+    m = mm_new();
+    bo_mpmap_u64(m, "paused_ms", 62000);
+    bo_mpmap_i64(m, "ends_at", 1795748403000LL);
+    check_line("resumed", m, "pub", 14,
+               "[10:00:03 #14] 恢复 resumed (暂停了 paused for 01:02), 解密截止 decryption ends "
+               "2026-11-27T11:00:03+08:00");
+
+    /* progress */
+    bo_buf b;
+    bo_buf_init(&b, 4096);
+    const int64_t now = 1000000000000LL;
+    assert_int_equal(bo_evfmt_decrypt_progress(&b, 5, 3, 0, now + 724000, false, now), BO_E_OK);
+    assert_string_equal((char *)b.data, "解密 decrypted 3/5 · 剩余 time left 12:04");
+    bo_buf_reset(&b);
+    bo_evfmt_decrypt_progress(&b, 5, 4, 1, now - 1, false, now);
+    assert_string_equal((char *)b.data, "解密 decrypted 4/5 · 已认定 classified 1 · 时限已过 "
+                                        "window closed");
+    bo_buf_reset(&b);
+    bo_evfmt_decrypt_progress(&b, 5, 3, 0, now + 724000, true, now);
+    assert_string_equal((char *)b.data, "解密 decrypted 3/5 · 已暂停 paused");
+    bo_buf_reset(&b);
+    bo_evfmt_decrypt_progress(&b, 2, 0, 0, 0, false, now);
+    assert_string_equal((char *)b.data, "解密 decrypted 0/2");
+    bo_buf_cleanup(&b);
+}
+
+/* presence.decrypt: the bids the server is opening right now */
+static void presence_decrypt(void **state)
+{
+    (void)state;
+    bo_buf arr, out;
+    bo_buf_init(&arr, 4096);
+    bo_mp_array_header(&arr, 2);
+    bo_mpmap *d = mm_new();
+    bo_mpmap_str(d, "uscc", "91350100M000100Y43");
+    bo_mpmap_str(d, "state", "opening");
+    bo_mpmap_u64(d, "done", 450);
+    bo_mpmap_u64(d, "total", 1000);
+    bo_mpmap_finish(d, &arr);
+    bo_mpmap_free(d);
+    d = mm_new();
+    bo_mpmap_str(d, "uscc", "91350200MA00042015");
+    bo_mpmap_str(d, "state", "queued");
+    bo_mpmap_u64(d, "done", 0);
+    bo_mpmap_u64(d, "total", 1000);
+    bo_mpmap_finish(d, &arr);
+    bo_mpmap_free(d);
+    bo_mpmap *m = mm_new();
+    bo_mpmap_raw(m, "decrypt", arr.data, arr.len);
+    bo_buf mp;
+    bo_buf_init(&mp, 4096);
+    bo_mpmap_finish(m, &mp);
+    bo_mpmap_free(m);
+    msgpack_zone *z;
+    msgpack_object o;
+    assert_int_equal(bo_mp_parse(mp.data, mp.len, &z, &o), BO_E_OK);
+    bo_buf_init(&out, 4096);
+    assert_int_equal(bo_evfmt_presence(&out, &o), BO_E_OK);
+    assert_non_null(strstr((char *)out.data, "正在解密 opening: 91350100M000100Y43 45%, "
+                                             "91350200MA00042015 排队 queued"));
+    msgpack_zone_free(z);
+    bo_buf_cleanup(&mp);
+    bo_buf_cleanup(&out);
+    bo_buf_cleanup(&arr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(event_lines),
         cmocka_unit_test(countdowns),
         cmocka_unit_test(presence_and_snapshot),
+        cmocka_unit_test(sealed_lines),
+        cmocka_unit_test(presence_decrypt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
