@@ -2,6 +2,7 @@
  * the same loop, housekeeping, start-up and an orderly shutdown. */
 #include "bo_server.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,7 +79,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 
 static const struct lws_protocols protocols[] = {
     {"http", cb_http, 0, 0, 0, NULL, 0},
-    {BO_PROTOCOL_NAME, cb_ws, sizeof(bo_conn *), 65536, 0, NULL, 0},
+    {BO_PROTOCOL_NAME, cb_ws, sizeof(bo_conn *), 0 /* rx: pt_serv_buf_size (4 KiB) per connection */, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -188,6 +189,12 @@ static void on_tick(uv_timer_t *t)
 {
     bo_srv *srv = t->data;
     int64_t now = bo_clock_mono_ms();
+    /* TLS handshakes leave freed buffers behind in malloc's arenas; after a burst of
+     * connections, hand the free pages back so idle connections cost what they hold. */
+    if (now - srv->trim_mono >= 10000) {
+        srv->trim_mono = now;
+        malloc_trim(0);
+    }
     size_t pos = 0;
     void *v;
     while (bo_map_next(srv->conns, &pos, NULL, NULL, &v))

@@ -76,7 +76,6 @@ struct bo_conn {
     bo_actor actor;              /* role, identity, nonce; chains point into the lists below */
     bo_blob_list sign_chain;
     bo_blob_list enc_chain;
-    char site_name[128];
     char link_oid[65];           /* a site signed in by a host's link: its one opening */
     uint8_t link_host_fpr[32];   /* and the host who issued it */
     int64_t opened_mono;
