@@ -28,6 +28,7 @@ export const L = {
   dropped: ["去掉", "dropped"],
   answer: ["答复", "Answer"],
   awaitingAnswer: ["待答复", "Awaiting the host's answer"],
+  failedReason: ["流标原因", "Reason"],
   closed: ["开标结束，开标记录已签署", "The opening is closed and its record signed"],
   historyGap: ["仅显示当前状态（更早的记录未载入）", "Current state only (older entries were not loaded)"],
   serverTime: ["服务器时间", "Server time"],
@@ -48,6 +49,7 @@ const PHASES = {
   decrypting: ["解密中", "Decrypting"],
   announcing: ["唱标", "Announcing"],
   confirming: ["确认中", "Confirming"],
+  failedReason: ["流标原因", "Reason"],
   closed: ["开标结束", "Closed"],
   failed: ["流标", "Failed"],
 };

@@ -487,7 +487,7 @@ function renderBidders() {
     note.append(bi(L.notDisclosed));
     return;
   }
-  if (S.quorum === false) note.append(bi(L.noQuorum));
+  if (S.quorum === false) note.append(el("div", {}, bi(L.noQuorum)));
   const list = [...S.bidders.values()].sort((a, b) => (a.uscc < b.uscc ? -1 : 1));
   for (const b of list) {
     const st = S.decrypt ? stateLabel(b.state) : ["—", "—"];
@@ -498,7 +498,7 @@ function renderBidders() {
         el("td", { class: `st-${b.state || ""}` }, bi(st))),
     );
   }
-  if (!list.length) note.append(bi(L.noBids));
+  if (!list.length) note.append(el("div", {}, bi(L.noBids)));
 }
 
 function fieldsOf() {
@@ -570,6 +570,7 @@ function renderFooter() {
   const m = $("message");
   m.replaceChildren();
   if (S.closed) m.append(bi(L.closed));
+  else if (S.phase === "failed" && S.failedReason) m.append(bi(L.failedReason), `：${S.failedReason}`);
   else if (S.message) m.append(el("b", {}, `${S.message.from || S.message.from_role}：`), S.message.text);
   else if (S.historyGap) m.append(bi(L.historyGap));
 }
