@@ -15,10 +15,18 @@
 
 void bo_world_up(bo_world *w, const char *name, const char *const *extra_args)
 {
+    bo_world_up_prep(w, name, extra_args, NULL, NULL);
+}
+
+void bo_world_up_prep(bo_world *w, const char *name, const char *const *extra_args,
+                      void (*prep)(const char *pki_dir, void *ud), void *ud)
+{
     memset(w, 0, sizeof(*w));
     bo_h_tmpdir(name, w->dir);
     bo_h_pki(w->dir);
     bo_h_path(w->pki, w->dir, "pki");
+    if (prep)
+        prep(w->pki, ud);
     char srvdir[600];
     bo_h_path(srvdir, w->dir, "srv");
     if (bo_h_server_start(&w->srv, srvdir, w->pki, extra_args, 30000) != 0) {

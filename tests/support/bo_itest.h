@@ -21,6 +21,10 @@ typedef struct bo_world {
 
 /** Set up everything (aborts on failure). extra_args go to the server. */
 void bo_world_up(bo_world *w, const char *name, const char *const *extra_args);
+/** Same, and prep(pki_dir, ud) runs after the PKI is written and before the server starts
+ * (e.g. to add a CA to pki/trust and bidders it issued). */
+void bo_world_up_prep(bo_world *w, const char *name, const char *const *extra_args,
+                      void (*prep)(const char *pki_dir, void *ud), void *ud);
 /** Stop the server, free the clients' context, remove the temp dir. */
 void bo_world_down(bo_world *w);
 
