@@ -242,8 +242,7 @@ int bo__conn_receive(bo_conn *c, const void *in, size_t len)
 
 /* Send the close frame ourselves (code and reason) rather than through lws_close_reason():
  * with Debian's libwebsockets 4.1.6 on a libuv loop, returning -1 right after
- * lws_close_reason() drops the connection before the close frame is written. The next
- * WRITEABLE, once the frame is out, drops the connection. */
+ * lws_close_reason() drops the connection before the close frame is written. */
 /* lws 4.1 keeps LWS_WRITE_CLOSE private (lib/roles/ws/private-lib-roles-ws.h: 4); lws_write
  * handles it as the close opcode. */
 #define BO_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
@@ -257,16 +256,18 @@ static int send_close(bo_conn *c)
     memcpy(buf + LWS_PRE + 2, c->close_reason, rl);
     if (lws_write(c->wsi, buf + LWS_PRE, 2 + rl, BO_LWS_WRITE_CLOSE) < 0)
         return -1;
+    /* Linger: keep reading (and ignoring) what the peer still sends until it answers the
+     * close or 3 s pass. Closing with unread input would make the kernel send a reset, and
+     * the peer could lose the error and the close frame still in flight. */
     c->close_sent = true;
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 3);
-    lws_callback_on_writable(c->wsi);
     return 0;
 }
 
 int bo__conn_writeable(bo_conn *c)
 {
     if (c->close_sent)
-        return -1;
+        return 0; /* lingering until the peer closes or the timeout fires */
     if (c->ctrl_head) {
         /* what was queued before a close is still sent (the error that explains it) */
         bo_frame *f = c->ctrl_head;

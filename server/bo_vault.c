@@ -27,6 +27,7 @@ struct bo_vault_upload {
     uint64_t offset;
     int fd;
     bool busy;
+    bool in_cb;  /* its callback is running: the owner may close or start the next op */
     bool closed; /* the owner let go: free when the operation in flight completes */
 };
 
@@ -270,14 +271,17 @@ static void after(uv_work_t *req, int status)
     up->busy = false;
     if (status == UV_ECANCELED && !o->err)
         o->err = BO_E_CANCELED;
+    /* The callback may close the upload or start its next operation: the upload is freed
+     * only after the callback returned, and only if nothing new is in flight. */
+    up->in_cb = true;
     switch (o->kind) {
     case OP_OPEN: {
         void (*cb)(void *, bo_err, bo_vault_upload *, uint64_t) = o->cb;
         if (!o->err)
             up->offset = o->offset;
         if (o->err || up->closed) {
+            up->closed = true; /* the caller never gets it */
             cb(o->ud, o->err ? o->err : BO_E_CANCELED, NULL, 0);
-            upload_free(up);
         } else {
             cb(o->ud, BO_E_OK, up, up->offset);
         }
@@ -287,21 +291,20 @@ static void after(uv_work_t *req, int status)
         void (*cb)(void *, bo_err, uint64_t) = o->cb;
         if (!o->err)
             up->offset = o->offset;
-        cb(o->ud, o->err, up->offset);
         free(o->data);
-        if (up->closed)
-            upload_free(up);
+        cb(o->ud, o->err, up->offset);
         break;
     }
     case OP_COMMIT: {
         void (*cb)(void *, bo_err, const char *, const char *) = o->cb;
         cb(o->ud, o->err, o->err ? NULL : up->final, o->detail);
-        if (up->closed)
-            upload_free(up);
         break;
     }
     }
+    up->in_cb = false;
     free(o);
+    if (up->closed && !up->busy)
+        upload_free(up);
 }
 
 static bo_err queue(bo_vault_upload *up, op *o, void *cb, void *ud)
@@ -396,7 +399,7 @@ void bo_vault_upload_close(bo_vault_upload *up)
 {
     if (!up)
         return;
-    if (up->busy) {
+    if (up->busy || up->in_cb) {
         up->closed = true;
         return;
     }

@@ -1,4 +1,5 @@
-/* KNOWN TO FAIL (label known-bug), intermittently per attempt, so it tries several times:
+/* Regression test: fixed in server/bo_conn.c (after the close frame the server lingers, reading and ignoring input, until the peer closes or 3 s pass).
+ * It reproduced this bug (label known-bug until then), intermittently per attempt, so it tries several times:
  * a client whose frame is refused while its bytes are still arriving gets the err and the
  * close code (docs/protocol.md §1: E_TOO_BIG, then close 4002).
  *

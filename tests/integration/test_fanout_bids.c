@@ -1,4 +1,5 @@
-/* KNOWN TO FAIL (label known-bug): fan-out of the host's pause/resume after the deadline,
+/* Regression test: fixed in server/bo_vault.c (the upload is freed only after its callback returned).
+ * It reproduced this bug (label known-bug until then): fan-out of the host's pause/resume after the deadline,
  * which needs a quorum of sealed bids (docs/protocol.md §6, §10: `quorum` counts bids).
  *
  * Three bidders register, submit a sealed bid (submit_begin, submit_chunk, submit_commit)
