@@ -471,6 +471,39 @@ static bo_err canonical_form(actx *c, bo_buf *out)
     return err;
 }
 
+/* The decrypt_response the bid was opened with, checked (all of it or none). */
+static bo_err resp_guards(actx *c)
+{
+    const bo_cmd *k = c->cmd;
+    if (!k->resp_req) {
+        if (k->resp_wrapped.len || k->resp_sig.len)
+            return REFUSE(c, BO_E_INVALID_ARG, "The decryption evidence needs its request id.");
+        return BO_E_OK;
+    }
+    if (!bo__req_valid(k->resp_req))
+        return REFUSE(c, BO_E_INVALID_ARG, "The evidence's request id is malformed.");
+    if (!k->resp_wrapped.p || !k->resp_wrapped.len || k->resp_wrapped.len > 256)
+        return REFUSE(c, BO_E_INVALID_ARG, "The evidence's wrapped key must be 1 to 256 bytes.");
+    if (!k->resp_sig.p || !k->resp_sig.len || k->resp_sig.len > 1024)
+        return REFUSE(c, BO_E_INVALID_ARG, "The evidence's signature must be 1 to 1024 bytes.");
+    return BO_E_OK;
+}
+
+static void put_resp(bo_mpmap *m, const bo_cmd *k)
+{
+    bo_err err;
+    bo_mpmap *r = bo_mpmap_new(&err);
+    if (!r) {
+        bo_mpmap_raw(m, "resp", NULL, 0); /* sticky error */
+        return;
+    }
+    bo_mpmap_str(r, "req", k->resp_req);
+    bo_mpmap_bin(r, "client_pub", k->resp_client_pub, 32);
+    bo_mpmap_bin(r, "wrapped", k->resp_wrapped.p, k->resp_wrapped.len);
+    bo_mpmap_bin(r, "sig", k->resp_sig.p, k->resp_sig.len);
+    bo__session_put_map(m, "resp", r);
+}
+
 bo_err bo__apply_bid_decrypted(actx *c)
 {
     bo_err err = need_system(c);
@@ -481,19 +514,32 @@ bo_err bo__apply_bid_decrypted(actx *c)
         err = need_listed(c, c->cmd->uscc, &b);
     if (!err)
         err = need_unresolved(c, b);
+    if (!err)
+        err = resp_guards(c);
     if (err)
         return err;
     bo_buf form;
     bo_buf_init(&form, FORM_MAX_BYTES);
     err = canonical_form(c, &form);
+    /* a form that fails the tender's fields is recorded: the bid is decrypted, not valid */
+    char form_error[BO__FORM_ERROR_MAX] = "";
+    if (!err && bo_tender_check_form(&c->s->tender, form.data, form.len, form_error,
+                                     sizeof(form_error)) == BO_E_NOMEM)
+        err = BO_E_NOMEM;
     bo_mpmap *m = err ? NULL : body_new(&err);
     if (m) {
         bo_mpmap_str(m, "uscc", b->uscc);
         bo_mpmap_str(m, "org", b->org);
         bo_mpmap_bin(m, "bid", b->bid.hash, 32);
         bo_mpmap_u64(m, "size", b->bid.size);
+        if (form_error[0])
+            bo_mpmap_str(m, "form_error", form_error);
+        if (c->cmd->resp_req)
+            put_resp(m, c->cmd);
         err = bo__apply_emit(c, m, BO_EV_BID_DECRYPTED, BO_AUD_PUB, NULL);
     }
+    c->pending = b;
+    c->pending_valid = !form_error[0];
     m = err ? NULL : body_new(&err);
     if (m) {
         bo_mpmap_str(m, "uscc", b->uscc);

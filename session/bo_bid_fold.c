@@ -61,7 +61,32 @@ void bo__bid_cleanup(bo__bid *b)
     free(b->receipt_sig);
     free(b->sign_cert);
     free(b->req_body);
+    free(b->form);
+    free(b->resp);
+    free(b->reason);
     memset(b, 0, sizeof(*b));
+}
+
+bool bo__bid_valid(const bo__bid *b)
+{
+    return b->listed && b->decrypted && b->outcome == BO__OUTCOME_NONE && !b->form_error[0];
+}
+
+unsigned bo__session_valid_count(const bo_session *s)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < s->n_bidders; i++)
+        n += bo__bid_valid(&s->bidders[i].bid);
+    return n;
+}
+
+const char *bo__bid_status(const bo__bid *b)
+{
+    if (b->outcome != BO__OUTCOME_NONE)
+        return bo__outcome_name(b->outcome);
+    if (!b->decrypted)
+        return "missing";
+    return b->form_error[0] ? "invalid" : "valid";
 }
 
 static bool resolved(const bo__bid *b)
@@ -174,6 +199,7 @@ static bo_err fold_submitted(bo_session *s, const bo_event *ev, const msgpack_ob
         return BO_E_NOMEM;
     }
     n.present = true;
+    n.seq = ev->seq;
     memcpy(n.hash, hash, 32);
     n.size = size;
     memcpy(n.commit, commit, 32);
@@ -322,20 +348,52 @@ static bo_err fold_diagnostic(bo_session *s, const bo_event *ev, const msgpack_o
 
 /* --------------------------------------------------------------- results ---- */
 
+/* bid_decrypted.resp {req, client_pub, wrapped, sig}: exactly these, well-formed. */
+static bool resp_ok(const msgpack_object *r)
+{
+    char req[33];
+    uint8_t pub[32];
+    const uint8_t *p;
+    size_t n;
+    return r->type == MSGPACK_OBJECT_MAP && r->via.map.size == 4 && body_req(r, req) &&
+           bo__body_fpr(r, "client_pub", pub) && body_bin(r, "wrapped", &p, &n) && n <= 256 &&
+           body_bin(r, "sig", &p, &n) && n <= 1024;
+}
+
 static bo_err fold_decrypted(bo_session *s, const bo_event *ev, const msgpack_object *o)
 {
     bo__bidder *b = pending_bidder(s, ev, o);
-    char org[256];
+    char org[256], form_error[BO__FORM_ERROR_MAX] = "";
     uint8_t bid[32];
     uint64_t size;
+    const msgpack_object *resp = bo_mpo_get(o, "resp");
     if (!b || !bo__body_str(o, "org", org, sizeof(org)) || strcmp(org, b->org) ||
         !bo__body_fpr(o, "bid", bid) || memcmp(bid, b->bid.hash, 32) ||
-        !bo_mpo_u64(o, "size", &size) || size != b->bid.size)
+        !bo_mpo_u64(o, "size", &size) || size != b->bid.size ||
+        (bo_mpo_get(o, "form_error") &&
+         (!bo__body_str(o, "form_error", form_error, sizeof(form_error)) || !form_error[0])) ||
+        (resp && !resp_ok(resp)))
         return BO_E_BAD_FIELD;
+    uint8_t *r = NULL;
+    size_t r_len = 0;
+    if (resp) {
+        bo_buf rb;
+        bo_buf_init(&rb, SIZE_MAX / 4);
+        bo_err err = bo_mp_canonical(&rb, resp);
+        r = err ? NULL : bo_buf_steal(&rb, &r_len);
+        bo_buf_cleanup(&rb);
+        if (!r)
+            return err ? err : BO_E_NOMEM;
+    }
     b->bid.decrypted = true;
+    memcpy(b->bid.form_error, form_error, sizeof(form_error));
+    free(b->bid.resp);
+    b->bid.resp = r;
+    b->bid.resp_len = r_len;
     return BO_E_OK;
 }
 
+/* The form's check must give the form_error bid_decrypted recorded. */
 static bo_err fold_form(bo_session *s, const bo_event *ev, const msgpack_object *o)
 {
     bo__bidder *b = body_bidder(s, ev, o);
@@ -343,6 +401,25 @@ static bo_err fold_form(bo_session *s, const bo_event *ev, const msgpack_object 
     if (s->phase != BO_PHASE_DECRYPTING || !b || !b->bid.listed || !b->bid.decrypted ||
         b->bid.formed || !form || form->type != MSGPACK_OBJECT_MAP)
         return BO_E_BAD_FIELD;
+    bo_buf fb;
+    bo_buf_init(&fb, SIZE_MAX / 4);
+    bo_err err = bo_mp_canonical(&fb, form);
+    char why[BO__FORM_ERROR_MAX] = "";
+    if (!err && bo_tender_check_form(&s->tender, fb.data, fb.len, why, sizeof(why)) ==
+                    BO_E_NOMEM)
+        err = BO_E_NOMEM;
+    if (!err && strcmp(why, b->bid.form_error))
+        err = BO_E_BAD_FIELD;
+    size_t len = 0;
+    uint8_t *copy = err ? NULL : bo_buf_steal(&fb, &len);
+    bo_buf_cleanup(&fb);
+    if (!err && !copy)
+        err = BO_E_NOMEM;
+    if (err)
+        return err == BO_E_NOMEM ? err : BO_E_BAD_FIELD;
+    free(b->bid.form);
+    b->bid.form = copy;
+    b->bid.form_len = len;
     b->bid.formed = true;
     return BO_E_OK;
 }
@@ -352,10 +429,20 @@ static bo_err fold_classified(bo_session *s, const bo_event *ev, const msgpack_o
     bo__bidder *b = pending_bidder(s, ev, o);
     char outcome[16];
     bo__outcome oc;
+    const char *r;
+    size_t r_len;
     if (!b || !s->dec.window_closed || !bo__body_str(o, "outcome", outcome, sizeof(outcome)) ||
         !bo__outcome_parse(outcome, &oc) ||
-        !body_text(o, "reason", BO__REASON_MAX_CHARS, false))
+        !body_text(o, "reason", BO__REASON_MAX_CHARS, false) ||
+        !bo_mpo_str(o, "reason", &r, &r_len))
         return BO_E_BAD_FIELD;
+    char *reason = malloc(r_len + 1);
+    if (!reason)
+        return BO_E_NOMEM;
+    memcpy(reason, r, r_len);
+    reason[r_len] = 0;
+    free(b->bid.reason);
+    b->bid.reason = reason;
     b->bid.outcome = oc;
     return BO_E_OK;
 }

@@ -35,6 +35,16 @@ static const char *const kind_names[BO_EV__COUNT] = {
     [BO_EV_DECRYPTION_EXTENDED] = "decryption_extended",
     [BO_EV_DECRYPTION_WINDOW_CLOSED] = "decryption_window_closed",
     [BO_EV_BID_CLASSIFIED] = "bid_classified",
+    [BO_EV_BID_ANNOUNCED] = "bid_announced",
+    [BO_EV_DRAW_RESULT] = "draw_result",
+    [BO_EV_BENCHMARK_PRICE] = "benchmark_price",
+    [BO_EV_CONFIRMATION_OPENED] = "confirmation_opened",
+    [BO_EV_BIDDER_CONFIRMED] = "bidder_confirmed",
+    [BO_EV_OBJECTION] = "objection",
+    [BO_EV_OBJECTION_ANSWERED] = "objection_answered",
+    [BO_EV_MESSAGE] = "message",
+    [BO_EV_CONFIRMATION_WINDOW_CLOSED] = "confirmation_window_closed",
+    [BO_EV_OPENING_CLOSED] = "opening_closed",
 };
 
 const char *bo_event_kind_name(bo_event_kind k)

@@ -55,6 +55,13 @@ bo_err bo__apply_phase(actx *c, bo_phase from, bo_phase to, const char *reason)
     bo_mpmap_str(m, "to", bo_phase_name(to));
     if (reason)
         bo_mpmap_str(m, "reason", reason);
+    if (to == BO_PHASE_ANNOUNCING) {
+        /* the quorum counts valid bids when announcing begins (docs/protocol.md §11) */
+        unsigned valid = bo__session_valid_count(c->s) + (c->pending && c->pending_valid);
+        bo_mpmap_u64(m, "valid", valid);
+        bo_mpmap_u64(m, "min", c->s->tender.min_bidders);
+        bo_mpmap_bool(m, "quorum", valid >= c->s->tender.min_bidders);
+    }
     c->info->needs_head = true;
     return bo__apply_emit(c, m, BO_EV_PHASE_CHANGED, BO_AUD_PUB, NULL);
 }
@@ -209,6 +216,8 @@ static bo_err do_tick(actx *c)
     }
     if (!err && p == BO_PHASE_DECRYPTING)
         err = bo__apply_window_tick(c);
+    if (!err && p == BO_PHASE_CONFIRMING)
+        err = bo__apply_confirm_tick(c);
     return err;
 }
 
@@ -414,9 +423,11 @@ static bo_err do_resume(actx *c)
     bo_time_ms ms = c->cmd->now - c->s->paused_at;
     ms = ms > 0 ? ms : 0;
     bo_mpmap_u64(m, "paused_ms", (uint64_t)ms);
-    /* the decryption window's remaining time was frozen: its end moves by the pause */
-    if (c->s->phase == BO_PHASE_DECRYPTING && c->s->dec.started && !c->s->dec.window_closed)
-        bo_mpmap_i64(m, "ends_at", c->s->dec.ends_at + ms);
+    /* an open window's remaining time was frozen (decryption's, confirmation's): its end
+     * moves by the pause */
+    bo_time_ms ends_at = bo__session_open_window_end(c->s);
+    if (ends_at)
+        bo_mpmap_i64(m, "ends_at", ends_at + ms);
     return bo__apply_emit(c, m, BO_EV_RESUMED, BO_AUD_PUB, NULL);
 }
 
@@ -467,6 +478,24 @@ static bo_err dispatch(actx *c)
         return bo__apply_classify(c);
     case BO_CMD_DECRYPT_REISSUE:
         return bo__apply_decrypt_reissue(c);
+    case BO_CMD_ANNOUNCE:
+        return bo__apply_announce(c);
+    case BO_CMD_DRAW:
+        return bo__apply_draw(c);
+    case BO_CMD_BENCHMARK:
+        return bo__apply_benchmark(c);
+    case BO_CMD_CONFIRM_OPEN:
+        return bo__apply_confirm_open(c);
+    case BO_CMD_CONFIRM:
+        return bo__apply_confirm(c);
+    case BO_CMD_OBJECT:
+        return bo__apply_object(c);
+    case BO_CMD_ANSWER:
+        return bo__apply_answer(c);
+    case BO_CMD_MESSAGE:
+        return bo__apply_message(c);
+    case BO_CMD_CLOSE:
+        return bo__apply_close(c);
     default:
         return REFUSE(c, BO_E_INVALID_ARG, "Unknown command.");
     }
@@ -500,7 +529,7 @@ bo_err bo_session_apply(const bo_session *s, const bo_cmd *cmd, bo_event_list *o
         return BO_E_INVALID_ARG;
     bo_event_list evs;
     bo_event_list_init(&evs);
-    actx c = {s, cmd, cmd->actor, &evs, info, detail, detail_len};
+    actx c = {s, cmd, cmd->actor, &evs, info, detail, detail_len, NULL, false};
     bo_err err = dispatch(&c);
     if (!err)
         err = move_events(out, &evs);

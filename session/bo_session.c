@@ -87,10 +87,13 @@ void bo_session_free(bo_session *s)
         return;
     for (size_t i = 0; i < s->n_bidders; i++) {
         free(s->bidders[i].sign_cert);
+        free(s->bidders[i].signin_sig);
+        free(s->bidders[i].confirm_sig);
         bo__bid_cleanup(&s->bidders[i].bid);
     }
     free(s->bidders);
     free(s->tender_mp);
+    bo__announce_cleanup(s);
     free(s);
 }
 
@@ -248,12 +251,15 @@ bool bo__text_ok(const char *s, size_t len, size_t max_chars, bool empty_ok)
 
 /* ---------------------------------------------------------- fold per kind ---- */
 
-static bo_err fold_created(bo_session *s, const msgpack_object *o)
+static bo_err fold_created(bo_session *s, const bo_event *ev, const msgpack_object *o)
 {
     const msgpack_object *t = bo_mpo_get(o, "tender");
     uint8_t host[32], seed[32];
+    char host_name[BO__NAME_MAX] = "";
     if (s->phase != BO_PHASE_NONE || !t || t->type != MSGPACK_OBJECT_MAP ||
-        !bo__body_fpr(o, "host_fpr", host) || !bo__body_fpr(o, "seed_commit", seed))
+        !bo__body_fpr(o, "host_fpr", host) || !bo__body_fpr(o, "seed_commit", seed) ||
+        (bo_mpo_get(o, "host_name") &&
+         !bo__body_str(o, "host_name", host_name, sizeof(host_name))))
         return BO_E_BAD_FIELD;
     bo_buf mp;
     bo_buf_init(&mp, SIZE_MAX / 4);
@@ -269,7 +275,10 @@ static bo_err fold_created(bo_session *s, const msgpack_object *o)
         s->tender_mp = bo_buf_steal(&mp, &s->tender_len);
         memcpy(s->host_fpr, host, 32);
         memcpy(s->seed_commit, seed, 32);
+        memcpy(s->host_name, host_name, sizeof(host_name));
         s->phase = BO_PHASE_SCHEDULED;
+        s->timeline[0] = (bo__entered){BO_PHASE_SCHEDULED, ev->ts};
+        s->n_timeline = 1;
     }
     free(tender);
     bo_buf_cleanup(&mp);
@@ -282,7 +291,20 @@ static bo_phase next_phase(bo_phase p)
     return p >= BO_PHASE_SCHEDULED && p < BO_PHASE_CLOSED ? (bo_phase)(p + 1) : BO_PHASE_NONE;
 }
 
-static bo_err fold_phase(bo_session *s, const msgpack_object *o)
+/* phase_changed to announcing: {valid, min, quorum}, valid counting the valid bids, every
+ * decrypted bid's form folded. */
+static bool announcing_ok(const bo_session *s, const msgpack_object *o, bool *quorum)
+{
+    uint64_t valid, min;
+    for (size_t i = 0; i < s->n_bidders; i++)
+        if (s->bidders[i].bid.listed && s->bidders[i].bid.decrypted && !s->bidders[i].bid.formed)
+            return false;
+    return bo_mpo_u64(o, "valid", &valid) && valid == bo__session_valid_count(s) &&
+           bo_mpo_u64(o, "min", &min) && min == s->tender.min_bidders &&
+           bo_mpo_bool(o, "quorum", quorum) && *quorum == (valid >= min);
+}
+
+static bo_err fold_phase(bo_session *s, const bo_event *ev, const msgpack_object *o)
 {
     char from[32], to[32], reason[sizeof(s->failed_reason)] = "";
     bo_phase pf, pt;
@@ -297,8 +319,20 @@ static bo_err fold_phase(bo_session *s, const msgpack_object *o)
         return BO_E_BAD_FIELD;
     if (pf == BO_PHASE_DECRYPTING && pt == BO_PHASE_ANNOUNCING && !bo__session_all_resolved(s))
         return BO_E_BAD_FIELD;
+    bool quorum = s->quorum;
+    if (pt == BO_PHASE_ANNOUNCING && !announcing_ok(s, o, &quorum))
+        return BO_E_BAD_FIELD;
+    /* the confirmation window opens first; the close records the final hash first */
+    if (pt == BO_PHASE_CONFIRMING && !s->conf.opened)
+        return BO_E_BAD_FIELD;
+    if (pt == BO_PHASE_CLOSED && (!s->conf.closed || ev->ts != s->conf.closed_at))
+        return BO_E_BAD_FIELD;
     if (bo_mpo_get(o, "reason") && !bo__body_str(o, "reason", reason, sizeof(reason)))
         return BO_E_BAD_FIELD;
+    if (s->n_timeline == BO__TIMELINE_MAX)
+        return BO_E_BAD_FIELD; /* cannot happen: each phase is entered once */
+    s->timeline[s->n_timeline++] = (bo__entered){pt, ev->ts};
+    s->quorum = quorum;
     s->phase = pt;
     if (to_failed) {
         s->paused = false;
@@ -354,12 +388,20 @@ static bo_err fold_registered(bo_session *s, const bo_event *ev, const msgpack_o
 static bo_err fold_signed_in(bo_session *s, const msgpack_object *o)
 {
     char uscc[19];
-    size_t at;
+    size_t at, sig_len;
+    const uint8_t *sig;
     bo_phase p = s->phase;
     if ((p != BO_PHASE_CHECKIN && p != BO_PHASE_AWAITING_OPEN && p != BO_PHASE_DECRYPTING) ||
         !bo__body_str(o, "uscc", uscc, sizeof(uscc)) || !find_bidder(s, uscc, &at) ||
-        !s->bidders[at].registered || (s->revealed && !s->bidders[at].bid.listed))
+        !s->bidders[at].registered || (s->revealed && !s->bidders[at].bid.listed) ||
+        !bo_mpo_bin(o, "sig", &sig, &sig_len) || !sig_len)
         return BO_E_BAD_FIELD;
+    uint8_t *copy = bo__dup(sig, sig_len);
+    if (!copy)
+        return BO_E_NOMEM;
+    free(s->bidders[at].signin_sig);
+    s->bidders[at].signin_sig = copy; /* the last sign-in's: an input of the draws */
+    s->bidders[at].signin_sig_len = sig_len;
     s->bidders[at].signed_in = true;
     s->bidders[at].intercepted = false;
     return BO_E_OK;
@@ -424,27 +466,44 @@ static bo_err fold_revealed(bo_session *s, const msgpack_object *o)
     return BO_E_OK;
 }
 
+/* The end of the window a pause freezes now (decryption's or confirmation's), or NULL. */
+static bo_time_ms *open_window(bo_session *s)
+{
+    if (s->phase == BO_PHASE_DECRYPTING && s->dec.started && !s->dec.window_closed)
+        return &s->dec.ends_at;
+    if (s->phase == BO_PHASE_CONFIRMING && s->conf.opened && !s->conf.window_closed)
+        return &s->conf.ends_at;
+    return NULL;
+}
+
+bo_time_ms bo__session_open_window_end(const bo_session *s)
+{
+    bo_time_ms *at = open_window((bo_session *)s);
+    return at ? *at : 0;
+}
+
 static bo_err fold_pause(bo_session *s, const bo_event *ev, const msgpack_object *o, bool paused)
 {
     if (s->paused == paused)
         return BO_E_BAD_FIELD;
-    bo_time_ms ends_at = s->dec.ends_at;
+    bo_time_ms *window = open_window(s), ends_at = window ? *window : 0;
     if (!paused) {
-        /* paused_ms is the pause's length; an open decryption window moves by it */
+        /* paused_ms is the pause's length; an open window moves by it */
         uint64_t ms;
         int64_t at = 0;
         bo_time_ms want = ev->ts > s->paused_at ? ev->ts - s->paused_at : 0;
-        bool moves = s->phase == BO_PHASE_DECRYPTING && s->dec.started && !s->dec.window_closed;
+        bool moves = window != NULL;
         bool has_at = bo_mpo_get(o, "ends_at") != NULL;
         if (!bo_mpo_u64(o, "paused_ms", &ms) || ms != (uint64_t)want || has_at != moves ||
-            (moves && (!bo_mpo_i64(o, "ends_at", &at) || at != s->dec.ends_at + want)))
+            (moves && (!bo_mpo_i64(o, "ends_at", &at) || at != *window + want)))
             return BO_E_BAD_FIELD;
         if (moves)
             ends_at = at;
     }
     s->paused = paused;
     s->paused_at = paused ? ev->ts : 0;
-    s->dec.ends_at = ends_at;
+    if (window)
+        *window = ends_at;
     return BO_E_OK;
 }
 
@@ -452,9 +511,9 @@ static bo_err fold_body(bo_session *s, const bo_event *ev, const msgpack_object 
 {
     switch (ev->kind) {
     case BO_EV_OPENING_CREATED:
-        return fold_created(s, o);
+        return fold_created(s, ev, o);
     case BO_EV_PHASE_CHANGED:
-        return fold_phase(s, o);
+        return fold_phase(s, ev, o);
     case BO_EV_BIDDER_REGISTERED:
         return fold_registered(s, ev, o);
     case BO_EV_BIDDER_SIGNED_IN:
@@ -470,6 +529,8 @@ static bo_err fold_body(bo_session *s, const bo_event *ev, const msgpack_object 
     case BO_EV_HEAD_SIGNED:
         return BO_E_OK;
     default:
+        if (ev->kind >= BO_EV_BID_ANNOUNCED)
+            return bo__announce_fold(s, ev, o);
         return bo__bid_fold(s, ev, o);
     }
 }
@@ -723,5 +784,7 @@ bo_time_ms bo_session_next_timer(const bo_session *s)
         return s->tender.deadline;
     if (s->phase == BO_PHASE_DECRYPTING && s->dec.started && !s->dec.window_closed)
         return s->dec.ends_at;
+    if (s->phase == BO_PHASE_CONFIRMING && s->conf.opened && !s->conf.window_closed)
+        return s->conf.ends_at;
     return 0;
 }

@@ -146,8 +146,20 @@ static bo_err put_list_entry(bo_buf *out, const bo__bidder *b, bo__list which)
     bo_mpmap_bool(e, "signed_in", b->signed_in);
     if (b->bid.present)
         bo_mpmap_bin(e, "bid", b->bid.hash, 32);
-    if (which == BO__LIST_OPENED)
-        bo_mpmap_str(e, "state", bo__bid_state(&b->bid));
+    if (which == BO__LIST_OPENED) {
+        const bo__bid *bid = &b->bid;
+        bo_mpmap_str(e, "state", bo__bid_state(bid));
+        /* what bid_decrypted, bid_classified and bid_announced made public */
+        if (bid->decrypted || bid->outcome != BO__OUTCOME_NONE)
+            bo_mpmap_str(e, "status", bo__bid_status(bid));
+        if (bid->form_error[0])
+            bo_mpmap_str(e, "form_error", bid->form_error);
+        if (bid->announced) {
+            bo_mpmap_u64(e, "n", bid->announced);
+            if (bo__bid_valid(bid))
+                bo_mpmap_raw(e, "fields", bid->form, bid->form ? bid->form_len : 0);
+        }
+    }
     err = bo_mpmap_finish(e, out);
     bo_mpmap_free(e);
     return err;
@@ -224,6 +236,102 @@ static bo_err put_decrypt(bo_mpmap *m, const bo_session *s)
     return bo__session_put_map(m, "decrypt", d);
 }
 
+/* announce {announced, total, next?}: next is the bid announced next once the order is
+ * known. */
+static bo_err put_announce(bo_mpmap *m, const bo_session *s)
+{
+    bo_err err;
+    bo_mpmap *a = bo_mpmap_new(&err);
+    if (!a)
+        return err;
+    unsigned announced, total;
+    bo_session_announce_progress(s, &announced, &total);
+    bo_mpmap_u64(a, "announced", announced);
+    bo_mpmap_u64(a, "total", total);
+    const bo__bidder *next = NULL;
+    err = bo__announce_next(s, &next);
+    if (err == BO_E_PHASE) /* the order is not drawn yet */
+        err = BO_E_OK;
+    if (next && s->phase == BO_PHASE_ANNOUNCING)
+        bo_mpmap_str(a, "next", next->uscc);
+    if (err) {
+        bo_mpmap_free(a);
+        return err;
+    }
+    return bo__session_put_map(m, "announce", a);
+}
+
+/* draws [draw_result bodies] in the tender's order, benchmark (its body). */
+static bo_err put_results(bo_mpmap *m, const bo_session *s)
+{
+    bo_buf b;
+    bo_buf_init(&b, SIZE_MAX / 4);
+    uint32_t n = 0;
+    for (size_t i = 0; i < s->tender.n_draws; i++)
+        n += s->drawn[i].done;
+    bo_err err = BO_E_OK;
+    if (n) {
+        err = bo_mp_array_header(&b, n);
+        for (size_t i = 0; i < s->tender.n_draws && !err; i++)
+            if (s->drawn[i].done)
+                err = bo_buf_append(&b, s->drawn[i].body, s->drawn[i].body_len);
+        if (!err)
+            err = bo_mpmap_raw(m, "draws", b.data, b.len);
+    }
+    bo_buf_cleanup(&b);
+    if (!err && s->benchmark)
+        err = bo_mpmap_raw(m, "benchmark", s->benchmark, s->benchmark_len);
+    return err;
+}
+
+/* confirm {record_hash, ends_at, window_closed, confirmed, final_hash?} and objections
+ * [{n, uscc, text, at, answer?: {text, at}}]. */
+static bo_err put_confirm(bo_mpmap *m, const bo_session *s)
+{
+    const bo__confirm *f = &s->conf;
+    bo_err err;
+    bo_mpmap *c = bo_mpmap_new(&err);
+    if (!c)
+        return err;
+    bo_buf list;
+    bo_buf_init(&list, SIZE_MAX / 4);
+    bo_mpmap_bin(c, "record_hash", f->record_hash, 32);
+    bo_mpmap_i64(c, "ends_at", f->ends_at);
+    bo_mpmap_bool(c, "window_closed", f->window_closed);
+    if (f->closed)
+        bo_mpmap_bin(c, "final_hash", f->final_hash, 32);
+    err = bo__put_confirmed(s, &list, NULL);
+    bo_mpmap_raw(c, "confirmed", err ? NULL : list.data, err ? 0 : list.len);
+    bo_buf_reset(&list);
+    err = bo__session_put_map(m, "confirm", c);
+    if (!err)
+        err = bo_mp_array_header(&list, (uint32_t)s->n_objections);
+    for (size_t i = 0; i < s->n_objections && !err; i++) {
+        const bo__objection *x = &s->objections[i];
+        bo_mpmap *o = bo_mpmap_new(&err);
+        if (!o)
+            break;
+        bo_mpmap_u64(o, "n", x->n);
+        bo_mpmap_str(o, "uscc", x->uscc);
+        bo_mpmap_str(o, "text", x->text);
+        bo_mpmap_i64(o, "at", x->at);
+        if (x->answered) {
+            bo_mpmap *a = bo_mpmap_new(&err);
+            if (a) {
+                bo_mpmap_str(a, "text", x->answer);
+                bo_mpmap_i64(a, "at", x->answered_at);
+            }
+            bo__session_put_map(o, "answer", a);
+        }
+        err = bo_mpmap_finish(o, &list);
+        bo_mpmap_free(o);
+    }
+    if (!err)
+        err = bo_mpmap_raw(m, "objections", list.data, list.len);
+    bo_buf_cleanup(&list);
+    return err;
+}
+
 static void put_state(bo_mpmap *m, const bo_session *s, bo_time_ms now)
 {
     bo_mpmap_str(m, "oid", s->oid);
@@ -259,6 +367,15 @@ bo_err bo_session_snapshot(const bo_session *s, const bo_view *v, bo_time_ms now
         err = put_me(m, s, v->uscc);
     if (!err && s->dec.started)
         err = put_decrypt(m, s);
+    bool announcing = false; /* entered, even if failed since */
+    for (size_t i = 0; i < s->n_timeline; i++)
+        announcing = announcing || s->timeline[i].phase == BO_PHASE_ANNOUNCING;
+    if (!err && announcing)
+        err = put_announce(m, s);
+    if (!err)
+        err = put_results(m, s);
+    if (!err && s->conf.opened)
+        err = put_confirm(m, s);
     if (!err)
         err = bo_mpmap_finish(m, out);
     bo_mpmap_free(m);

@@ -1,8 +1,12 @@
 /* A deterministic opening "o1" for fuzz_record and gen_corpus: three bidders with bids,
  * two signed in, decrypting with their requests sent (fz_decrypting); then, for the seed
- * corpus, everything else of protocol.md §10 up to announcing (fz_finish). Commands go
- * through apply, seal and fold; every event is kept in a log when one is given.
- * Test helper: every function is static inline; nothing here may fail (abort()). */
+ * corpus, everything else of protocol.md §10 up to announcing (fz_finish). A second one
+ * with every feature of §11 (draws, a benchmark price): announcing (fz_announcing),
+ * everything announced, drawn and computed with its confirmation window open
+ * (fz_confirming), and closed after a confirmation, an objection, its answer and a message
+ * (fz_close). Commands go through apply, seal and fold; every event is kept in a log when
+ * one is given. Test helper: every function is static inline; nothing here may fail
+ * (abort()). */
 #ifndef BO_FUZZ_OPENING_H
 #define BO_FUZZ_OPENING_H
 
@@ -10,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bo/hash.h"
 #include "bo/session.h"
 
 #define FZ_T0 1800000000000LL
@@ -17,6 +22,9 @@
 #define FZ_DEADLINE (FZ_T0 + 7200000)
 #define FZ_START (FZ_DEADLINE + 1000)
 #define FZ_ENDS (FZ_START + 600000)
+#define FZ_ANN (FZ_START + 100)     /* announcing begins before this (fz_announcing) */
+#define FZ_OPEN (FZ_ANN + 1000)     /* the confirmation window opens (fz_confirming) */
+#define FZ_CLOSES (FZ_OPEN + 600000)
 
 typedef struct fz_opening {
     bo_session *s;
@@ -87,8 +95,32 @@ static inline void fz_reqs(bo_decrypt_req r[3], unsigned base)
     }
 }
 
+static inline void fz_seed(uint8_t seed[32])
+{
+    memset(seed, 0x5d, 32);
+}
+
+/* Draws k (coefficient) and ord (the announcement order), a benchmark price with k. */
+static inline void fz_full_tender(bo_tender *t)
+{
+    t->draws[0] = (bo_tender_draw){"k", BO_DRAW_COEFFICIENT, "下浮系数", {{95, 2}, {97, 2}}, 2};
+    t->draws[1] = (bo_tender_draw){"ord", BO_DRAW_ORDER, "唱标顺序", {{0, 0}}, 0};
+    t->n_draws = 2;
+    t->announce_order = BO_ORDER_DRAW;
+    snprintf(t->announce_draw, sizeof(t->announce_draw), "ord");
+    t->benchmark = (bo_tender_benchmark){true, "price", 3, 1, true, "k", {1, 0}, 2,
+                                         BO_ROUND_HALF_UP};
+}
+
+static inline void fz_open(fz_opening *o, bo_event_list *log, bool full);
+
 /* The opening, decrypting since FZ_START: bidders 0 and 1 have requests 0x100, 0x101. */
 static inline void fz_decrypting(fz_opening *o, bo_event_list *log)
+{
+    fz_open(o, log, false);
+}
+
+static inline void fz_open(fz_opening *o, bo_event_list *log, bool full)
 {
     memset(o, 0, sizeof(*o));
     o->log = log;
@@ -102,6 +134,10 @@ static inline void fz_decrypting(fz_opening *o, bo_event_list *log)
     t->decrypt_window_s = 600;
     memcpy(t->currency, "CNY", 4);
     t->tz_offset_min = 480;
+    t->fields[0] = (bo_tender_field){"price", "投标报价", BO_FIELD_DECIMAL};
+    t->n_fields = 1;
+    if (full)
+        fz_full_tender(t);
     o->host.role = BO_ROLE_HOST;
     memset(o->host.fpr, 0x1a, 32);
     snprintf(o->host.person, sizeof(o->host.person), "host");
@@ -119,6 +155,9 @@ static inline void fz_decrypting(fz_opening *o, bo_event_list *log)
         a->has_enc = true;
     }
     bo_cmd c = fz_cmd(o, BO_CMD_CREATE, &o->host, FZ_T0);
+    uint8_t seed[32];
+    fz_seed(seed);
+    bo_sha256(seed, 32, c.seed_commit);
     fz_run(o, &c);
     for (int i = 0; i < 3; i++) {
         c = fz_cmd(o, BO_CMD_REGISTER, &o->bid[i], FZ_T0 + 1);
@@ -197,6 +236,91 @@ static inline void fz_finish(fz_opening *o)
         fz_run(o, &c);
     }
     fz_must(bo_session_phase(o->s) == BO_PHASE_ANNOUNCING);
+}
+
+/* A form {price}. */
+static inline bo_bytes fz_form(uint8_t buf[16], const char *price)
+{
+    size_t n = strlen(price);
+    buf[0] = 0x81;
+    memcpy(buf + 1, "\xa5price", 6);
+    buf[7] = (uint8_t)(0xa0 | n);
+    memcpy(buf + 8, price, n);
+    return (bo_bytes){buf, 8 + n};
+}
+
+/* The opening of §11, announcing: every bid decrypted (the third without a request). */
+static inline void fz_announcing(fz_opening *o, bo_event_list *log)
+{
+    static const char *const prices[3] = {"100", "200", "301.5"};
+    fz_open(o, log, true);
+    for (int i = 0; i < 3; i++) {
+        uint8_t buf[16];
+        bo_cmd c = fz_cmd(o, BO_CMD_BID_DECRYPTED, &o->sys, FZ_START + 10 + i);
+        c.uscc = fz_uscc[i];
+        c.form = fz_form(buf, prices[i]);
+        static const uint8_t wrapped[93] = {0x01, 0x22};
+        char req[33];
+        if (i < 2) { /* with the bidder's decrypt_response as evidence */
+            snprintf(req, sizeof(req), "%032x", 0x100u + (unsigned)i);
+            c.resp_req = req;
+            memset(c.resp_client_pub, 0x22, 32);
+            c.resp_wrapped = (bo_bytes){wrapped, sizeof(wrapped)};
+            c.resp_sig = (bo_bytes){fz_sig, sizeof(fz_sig)};
+        }
+        fz_run(o, &c);
+    }
+    fz_must(bo_session_phase(o->s) == BO_PHASE_ANNOUNCING);
+}
+
+/* ... everything announced, drawn and computed; the confirmation window open. */
+static inline void fz_confirming(fz_opening *o, bo_event_list *log)
+{
+    fz_announcing(o, log);
+    uint8_t seed[32];
+    fz_seed(seed);
+    bo_cmd c = fz_cmd(o, BO_CMD_MESSAGE, &o->host, FZ_ANN);
+    c.text = "现在开始唱标";
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_DRAW, &o->host, FZ_ANN + 1);
+    c.draw = "ord";
+    memcpy(c.seed, seed, 32);
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_ANNOUNCE, &o->host, FZ_ANN + 2);
+    c.all = true;
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_DRAW, &o->host, FZ_ANN + 3);
+    c.draw = "k";
+    memcpy(c.seed, seed, 32);
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_BENCHMARK, &o->host, FZ_ANN + 4);
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_CONFIRM_OPEN, &o->host, FZ_OPEN);
+    fz_run(o, &c);
+    fz_must(bo_session_phase(o->s) == BO_PHASE_CONFIRMING);
+}
+
+/* ... a confirmation, an objection and its answer, a message, the window's end, the close. */
+static inline void fz_close(fz_opening *o)
+{
+    bo_cmd c = fz_cmd(o, BO_CMD_CONFIRM, &o->bid[0], FZ_OPEN + 1);
+    fz_must(bo_session_confirm_hash(o->s, c.record_hash));
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_OBJECT, &o->bid[1], FZ_OPEN + 2);
+    c.text = "对基准价有异议";
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_MESSAGE, &o->bid[1], FZ_OPEN + 3);
+    c.text = "请答复";
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_ANSWER, &o->host, FZ_OPEN + 4);
+    c.objection = 1;
+    c.text = "已复核";
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_TICK, &o->sys, FZ_CLOSES);
+    fz_run(o, &c);
+    c = fz_cmd(o, BO_CMD_CLOSE, &o->host, FZ_CLOSES + 1);
+    fz_run(o, &c);
+    fz_must(bo_session_phase(o->s) == BO_PHASE_CLOSED);
 }
 
 #endif

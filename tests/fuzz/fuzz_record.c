@@ -1,9 +1,10 @@
 /* Fuzz target for event storage records: what decodes must encode to the very same bytes
  * (records are canonical) and to a wire frame; then, re-chained, it goes through
- * bo_session_fold twice: as the first event of an opening, and as the next event of an
- * opening that is decrypting (fuzz_opening.h), where every kind of protocol.md §10 has a
- * state to be checked against. Fold must either refuse it, leaving the state as it was, or
- * accept it; then every view's snapshot and the bid accessors must work. */
+ * bo_session_fold as the first event of an opening, and as the next event of three
+ * openings of fuzz_opening.h: one decrypting, where every kind of protocol.md §10 has a
+ * state to be checked against, one announcing and one whose confirmation window is open
+ * (the kinds of §11). Fold must either refuse it, leaving the state as it was, or accept it;
+ * then every view's snapshot, the record and the accessors must work. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +43,24 @@ static void look(const bo_session *s)
     bo_session_decrypt_due(s, BO_CMD_SIGNIN, fz_uscc[2], due, 3);
     bo_session_decrypt_progress(s, NULL, NULL, NULL, NULL);
     bo_session_next_timer(s);
+    bo_buf b;
+    bo_buf_init(&b, 8u << 20);
+    if (bo_session_record(s, &b) != BO_E_OK)
+        abort();
+    bo_buf_cleanup(&b);
+    uint8_t h[32];
+    bo_session_confirm_hash(s, h);
+    bo_session_closed_hash(s, h);
+    bo_session_announce_progress(s, NULL, NULL);
+    bo_session_objections_answered(s);
+    bo_session_confirm_window_open(s, FZ_CLOSES);
 }
 
-/* As the next event of the decrypting opening. */
-static void fold_decrypting(bo_event *ev)
+/* As the next event of an opening that setup brings somewhere. */
+static void fold_next(bo_event *ev, void (*setup)(fz_opening *o, bo_event_list *log))
 {
     fz_opening o;
-    fz_decrypting(&o, NULL);
+    setup(&o, NULL);
     uint64_t seq = bo_session_seq(o.s);
     uint8_t head[32];
     memcpy(head, bo_session_head(o.s), 32);
@@ -87,8 +99,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (s && bo_session_fold(s, &ev) == BO_E_OK && bo_session_seq(s) != 1)
             abort();
         bo_session_free(s);
-        if (!with_oid) /* the hash is rebuilt: any record will do */
-            fold_decrypting(&ev);
+        if (!with_oid) { /* the hash is rebuilt: any record will do */
+            fold_next(&ev, fz_decrypting);
+            fold_next(&ev, fz_announcing);
+            fold_next(&ev, fz_confirming);
+        }
         bo_event_cleanup(&ev);
     }
     return 0;

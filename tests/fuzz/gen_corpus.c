@@ -1,7 +1,7 @@
 /* Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/{wire,tender,record}:
  * wire: one valid frame of every message type, non-canonical variants, broken frames;
  * tender: valid and invalid tenders; record: storage records of every event kind's shape
- * (those of sealed bids taken from the opening of fuzz_opening.h), tampered ones. Run it when a format changes and commit the result. */
+ * (those of sealed bids and of §11 taken from the openings of fuzz_opening.h), tampered ones. Run it when a format changes and commit the result. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,7 +357,35 @@ static void created_body(bo_buf *body)
     bo_buf_cleanup(&tender);
 }
 
-/* One record of each kind an opening that decrypts writes, and a tampered request. */
+/* Writes one record of each kind in log not seen yet (named prefix-kind); with also, that
+ * kind is written even if seen. */
+static void kinds_of(const bo_event_list *log, bool *seen, const char *prefix,
+                     bo_event_kind also)
+{
+    for (size_t i = 0; i < log->n; i++) {
+        const bo_event *ev = &log->v[i];
+        if (seen[ev->kind] && ev->kind != also)
+            continue;
+        if (ev->kind == also)
+            also = BO_EV_NONE; /* once */
+        seen[ev->kind] = true;
+        bo_buf b;
+        bo_buf_init(&b, 1 << 20);
+        bo_event_encode_record(ev, &b);
+        char name[96];
+        snprintf(name, sizeof(name), "%s-%s", prefix, bo_event_kind_name(ev->kind));
+        put(name, b.data, b.len);
+        if (ev->kind == BO_EV_DECRYPT_REQUEST || ev->kind == BO_EV_BENCHMARK_PRICE) {
+            char bad[96];
+            b.data[b.len / 2] ^= 1;
+            snprintf(bad, sizeof(bad), "bad-tampered-%s", bo_event_kind_name(ev->kind));
+            put(bad, b.data, b.len);
+        }
+        bo_buf_cleanup(&b);
+    }
+}
+
+/* One record of each kind the openings of fuzz_opening.h write, and tampered ones. */
 static void opening_records(void)
 {
     bo_event_list log;
@@ -365,25 +393,14 @@ static void opening_records(void)
     fz_opening o;
     fz_decrypting(&o, &log);
     fz_finish(&o);
-    bool seen[BO_EV__COUNT] = {false};
-    for (size_t i = 0; i < log.n; i++) {
-        const bo_event *ev = &log.v[i];
-        if (seen[ev->kind])
-            continue;
-        seen[ev->kind] = true;
-        bo_buf b;
-        bo_buf_init(&b, 1 << 20);
-        bo_event_encode_record(ev, &b);
-        char name[96];
-        snprintf(name, sizeof(name), "valid-ev-%s", bo_event_kind_name(ev->kind));
-        put(name, b.data, b.len);
-        if (ev->kind == BO_EV_DECRYPT_REQUEST) {
-            b.data[b.len / 2] ^= 1;
-            put("bad-tampered-decrypt_request", b.data, b.len);
-        }
-        bo_buf_cleanup(&b);
-    }
     bo_session_free(o.s);
+    bool seen[BO_EV__COUNT] = {false};
+    kinds_of(&log, seen, "valid-ev", BO_EV_NONE);
+    bo_event_list_cleanup(&log);
+    fz_confirming(&o, &log);
+    fz_close(&o);
+    bo_session_free(o.s);
+    kinds_of(&log, seen, "valid-ev11", BO_EV_BID_DECRYPTED); /* with its evidence */
     bo_event_list_cleanup(&log);
 }
 

@@ -69,6 +69,7 @@
     XX(CONFLICT, 405, "opening", "the opening changed concurrently; retry")                        \
     XX(RESUME_GAP, 406, "opening", "too far behind to replay; reload the snapshot")                \
     XX(ALREADY_DONE, 407, "opening", "this was already done")                                      \
+    XX(OBJECTION_PENDING, 408, "opening", "an objection has not been answered yet")                \
                                                                                                    \
     XX(STORE_UNAVAILABLE, 500, "store", "store unavailable; nothing was changed, retry shortly")   \
     XX(STORE, 501, "store", "the store refused the operation")                                     \

@@ -39,6 +39,17 @@ typedef enum bo_event_kind {
     BO_EV_DECRYPTION_EXTENDED,
     BO_EV_DECRYPTION_WINDOW_CLOSED,
     BO_EV_BID_CLASSIFIED,
+    /* announcement, draws, confirmation and the record (docs/protocol.md §11) */
+    BO_EV_BID_ANNOUNCED,
+    BO_EV_DRAW_RESULT,
+    BO_EV_BENCHMARK_PRICE,
+    BO_EV_CONFIRMATION_OPENED,
+    BO_EV_BIDDER_CONFIRMED,
+    BO_EV_OBJECTION,
+    BO_EV_OBJECTION_ANSWERED,
+    BO_EV_MESSAGE,
+    BO_EV_CONFIRMATION_WINDOW_CLOSED,
+    BO_EV_OPENING_CLOSED,
     BO_EV__COUNT
 } bo_event_kind;
 

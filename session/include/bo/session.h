@@ -88,6 +88,17 @@ typedef enum bo_cmd_type {
     BO_CMD_CLASSIFY,        /* host: 撤销 (revoked) or 撤回 (withdrawn) after the window */
     BO_CMD_DECRYPT_REISSUE, /* system: a new decrypt_request for cmd->uscc (the node that got
                                the response lost the request's key: restart, other node) */
+    /* announcement, draws, confirmation and the record (docs/protocol.md §11); the
+     * confirmation window's end is a TICK */
+    BO_CMD_ANNOUNCE,     /* host: the next bid (cmd->all: every bid that remains) */
+    BO_CMD_DRAW,         /* host: cmd->draw with the server's revealed cmd->seed */
+    BO_CMD_BENCHMARK,    /* host */
+    BO_CMD_CONFIRM_OPEN, /* host: cmd->window_s (0: 600 s) */
+    BO_CMD_CONFIRM,      /* bidder: cmd->record_hash, cmd->sig (ctx "confirm") */
+    BO_CMD_OBJECT,       /* bidder: cmd->text, cmd->sig (ctx "objection") */
+    BO_CMD_ANSWER,       /* host: cmd->objection, cmd->text, cmd->sig (ctx "answer") */
+    BO_CMD_MESSAGE,      /* host, supervisor, site, bidder: cmd->text */
+    BO_CMD_CLOSE,        /* host */
 } bo_cmd_type;
 
 /* A decryption request the server prepared for one bidder (fresh X25519 key, signed):
@@ -139,7 +150,23 @@ typedef struct bo_cmd {
     const char *stage, *error; /* decrypt_diag */
     uint8_t cert_fpr[32];      /* decrypt_diag */
     bo_bytes form;    /* bid_decrypted: canonical msgpack map of the opening form */
+    /* bid_decrypted: the decrypt_response the bid was opened with, recorded as evidence
+     * (bid_decrypted.resp) so that anyone can check the bidder's signature (ctx
+     * "decrypt_response" over [oid, uscc, req, bid, client_pub, wrapped]). resp_req NULL
+     * records none; otherwise all four are required (resp_wrapped 1..256 bytes, resp_sig
+     * 1..1024 bytes, resp_req 32 lowercase hex characters). */
+    const char *resp_req;
+    uint8_t resp_client_pub[32];
+    bo_bytes resp_wrapped;
+    bo_bytes resp_sig;
     const char *outcome; /* classify: "revoked" or "withdrawn" */
+    /* announcement, draws, confirmation (§11); sig and window_s above serve them too */
+    bool all;                /* announce: every bid that remains */
+    const char *draw;        /* draw: the id of the tender's draw */
+    uint8_t seed[32];        /* draw: the seed whose SHA-256 is opening_created.seed_commit */
+    uint8_t record_hash[32]; /* confirm: the hash the bidder signed */
+    const char *text;        /* object, answer, message */
+    uint64_t objection;      /* answer: the objection's n */
 } bo_cmd;
 
 /* What apply tells the caller besides the events. */
@@ -161,7 +188,8 @@ void bo_session_free(bo_session *s);
 /** Decide what a command does. On success *out holds the new events (unsealed: seq and
  * hashes are not set) and *info is filled; the state is not changed. On refusal returns
  * the error (BO_E_FORBIDDEN, BO_E_NOT_HOST, BO_E_PHASE, BO_E_PAUSED, BO_E_QUORUM,
- * BO_E_NOT_REGISTERED, BO_E_DEADLINE_PASSED, BO_E_EXISTS, BO_E_BAD_TENDER, ...), out is
+ * BO_E_NOT_REGISTERED, BO_E_DEADLINE_PASSED, BO_E_EXISTS, BO_E_BAD_TENDER,
+ * BO_E_OBJECTION_PENDING, BO_E_RATE_LIMITED, ...), out is
  * empty and detail (if not NULL) explains it in one sentence for the user.
  * Ownership: *out is the caller's (bo_event_list_cleanup). Context: any thread. */
 bo_err bo_session_apply(const bo_session *s, const bo_cmd *cmd, bo_event_list *out,
@@ -261,6 +289,47 @@ bool bo_session_window_open(const bo_session *s, bo_time_ms now);
  * Any pointer may be NULL. */
 void bo_session_decrypt_progress(const bo_session *s, unsigned *bids, unsigned *decrypted,
                                  unsigned *classified, bo_time_ms *ends_at);
+
+/* ---- announcement, draws, confirmation, the record (docs/protocol.md §11) ---- */
+
+/** The opening's seed commitment (opening_created.seed_commit), 32 bytes. */
+const uint8_t *bo_session_seed_commit(const bo_session *s);
+
+/** Announcement progress: bids announced so far and bids to announce (the opened bids,
+ * 0 before the deadline). Any pointer may be NULL. */
+void bo_session_announce_progress(const bo_session *s, unsigned *announced, unsigned *total);
+
+/** Whether the tender's draw id has been made. */
+bool bo_session_draw_done(const bo_session *s, const char *id);
+
+/** Whether the benchmark price has been computed. */
+bool bo_session_benchmark_done(const bo_session *s);
+
+/** The record hash bidders confirm (confirmation_opened.record_hash) into out; false before
+ * the confirmation window opened. */
+bool bo_session_confirm_hash(const bo_session *s, uint8_t out[32]);
+
+/** The hash of the final record (opening_closed.record_hash) into out; false before close. */
+bool bo_session_closed_hash(const bo_session *s, uint8_t out[32]);
+
+/** Whether confirm and object are still accepted at now: confirming, the window opened and
+ * not closed (its end not reached, or the opening paused, which freezes it). */
+bool bo_session_confirm_window_open(const bo_session *s, bo_time_ms now);
+
+/** Whether every objection has been answered (true when there are none). */
+bool bo_session_objections_answered(const bo_session *s);
+
+/** The opening record (开标记录, docs/protocol.md §11) as canonical msgpack, appended to
+ * out: a pure function of the log, self-contained (the tender with its title, lot, buyer,
+ * agency and times; every opened bid with its status, announcement, form and the bidder's
+ * decryption evidence; draws with their seed and inputs; the benchmark price; the
+ * confirmation window, objections with their answers and every valid bidder's
+ * confirmation; the chain head it covers). Once the opening is closed it is the record
+ * whose SHA-256 opening_closed carries, byte for byte; before, it is the record as it
+ * stands (the head is the current one). Everything in it comes from public events.
+ * Errors: BO_E_NOT_FOUND (no opening_created yet), BO_E_NOMEM, BO_E_TOO_BIG (out's cap).
+ * Ownership: out is the caller's. Context: any thread, no concurrent fold. */
+bo_err bo_session_record(const bo_session *s, bo_buf *out);
 
 /* The payloads of the signatures above are built by bo/sigpayload.h. */
 

@@ -1,6 +1,7 @@
-/* The fixture of the session/ tests (test_session.c, test_bids.c): an opening with its
- * actors, commands run through apply, seal and fold with every event kept, body readers,
- * viewers and snapshots. Test helper: every function is static inline. */
+/* The fixture of the session/ tests (test_session.c, test_bids.c, test_announce.c): an
+ * opening with its actors, commands run through apply, seal and fold with every event kept,
+ * body readers, viewers, snapshots and tampered bodies. Test helper: every function is
+ * static inline. */
 #ifndef BO_TEST_SESSION_FX_H
 #define BO_TEST_SESSION_FX_H
 
@@ -80,6 +81,10 @@ static inline fx *fx_new(unsigned min_bidders, bool counts_early)
     t->decrypt_window_s = 1800;
     memcpy(t->currency, "CNY", 4);
     t->tz_offset_min = 480;
+    /* the opening form of form_of(): a price and a duration */
+    t->fields[0] = (bo_tender_field){"price", "投标报价", BO_FIELD_DECIMAL};
+    t->fields[1] = (bo_tender_field){"days", "工期", BO_FIELD_DAYS};
+    t->n_fields = 2;
     actor(&f->op, BO_ROLE_OPERATOR, 0x0a, "operator");
     actor(&f->host, BO_ROLE_HOST, 0x1a, "host");
     actor(&f->host2, BO_ROLE_HOST, 0x2a, "other host");
@@ -453,6 +458,125 @@ static inline void snap_free(snap *s)
 static inline bool mentions(const snap *s, const char *text)
 {
     return memmem(s->b.data, s->b.len, text, strlen(text)) != NULL;
+}
+
+/* -------------------------------------------------------- tampered bodies ---- */
+
+/* Rewrites one member of a sealed event's body (NULL val removes it) and re-hashes it. */
+static inline void retouch(bo_event *ev, const char *key, const bo_buf *val)
+{
+    msgpack_zone *z;
+    msgpack_object o;
+    assert_int_equal(bo_mp_parse(ev->body, ev->body_len, &z, &o), BO_E_OK);
+    bo_err err;
+    bo_mpmap *m = bo_mpmap_new(&err);
+    bool seen = false;
+    for (uint32_t i = 0; i < o.via.map.size; i++) {
+        const msgpack_object_kv *kv = &o.via.map.ptr[i];
+        char k[64];
+        snprintf(k, sizeof(k), "%.*s", (int)kv->key.via.str.size, kv->key.via.str.ptr);
+        if (!strcmp(k, key)) {
+            seen = true;
+            if (val)
+                bo_mpmap_raw(m, k, val->data, val->len);
+            continue;
+        }
+        bo_buf v;
+        bo_buf_init(&v, 1 << 20);
+        assert_int_equal(bo_mp_canonical(&v, &kv->val), BO_E_OK);
+        bo_mpmap_raw(m, k, v.data, v.len);
+        bo_buf_cleanup(&v);
+    }
+    if (!seen && val)
+        bo_mpmap_raw(m, key, val->data, val->len);
+    bo_buf b;
+    bo_buf_init(&b, 1 << 20);
+    assert_int_equal(bo_mpmap_finish(m, &b), BO_E_OK);
+    bo_mpmap_free(m);
+    msgpack_zone_free(z);
+    free(ev->body);
+    ev->body = bo_buf_steal(&b, &ev->body_len);
+    bo_buf_cleanup(&b);
+    bo_event_compute_hash(OID, ev, ev->hash);
+}
+
+typedef struct tamper {
+    const char *kind; /* the event of the command to tamper with */
+    const char *key;
+    enum { T_DROP, T_U64, T_I64, T_STR, T_BIN } type;
+    int64_t i;
+    const char *s;
+} tamper;
+
+static inline void value_of(const tamper *t, bo_buf *v)
+{
+    uint8_t bin[32];
+    switch (t->type) {
+    case T_U64:
+        bo_mp_u64(v, (uint64_t)t->i);
+        break;
+    case T_I64:
+        bo_mp_i64(v, t->i);
+        break;
+    case T_STR:
+        bo_mp_str(v, t->s, strlen(t->s));
+        break;
+    case T_BIN:
+        memset(bin, (int)t->i, 32);
+        bo_mp_bin(v, bin, 32);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Applies c, tampers with the event of kind t[i].kind in each of n ways, and expects fold
+ * to refuse each; then folds the true events. */
+static inline void fold_refuses_each(fx *f, const bo_cmd *c, const tamper *t, size_t n);
+
+/* Applies c, tampers with the event of kind t->kind, and expects fold to refuse it; then
+ * folds the true events. */
+static inline void fold_refuses(fx *f, const bo_cmd *c, const tamper *t)
+{
+    fold_refuses_each(f, c, t, 1);
+}
+
+static inline void fold_refuses_each(fx *f, const bo_cmd *c, const tamper *ts, size_t n_t)
+{
+    bo_event_list evs;
+    bo_event_list_init(&evs);
+    bo_err err = bo_session_apply(f->s, c, &evs, &f->info, f->detail, sizeof(f->detail));
+    if (err)
+        fail_msg("%s refused: %s (%s)", ts[0].kind, bo_err_name(err), f->detail);
+    assert_int_equal(bo_session_seal(f->s, &evs), BO_E_OK);
+    size_t at = evs.n;
+    for (size_t i = 0; i < evs.n && at == evs.n; i++)
+        if (!strcmp(bo_event_kind_name(evs.v[i].kind), ts[0].kind))
+            at = i;
+    if (at == evs.n)
+        fail_msg("no %s to tamper with", ts[0].kind);
+    for (size_t i = 0; i < at; i++)
+        assert_int_equal(bo_session_fold(f->s, &evs.v[i]), BO_E_OK);
+    for (size_t k = 0; k < n_t; k++) {
+        const tamper *t = &ts[k];
+        assert_string_equal(t->kind, ts[0].kind); /* one event, several ways */
+        bo_event bad;
+        assert_int_equal(bo_event_copy(&bad, &evs.v[at]), BO_E_OK);
+        bo_buf v;
+        bo_buf_init(&v, 256);
+        value_of(t, &v);
+        retouch(&bad, t->key, t->type == T_DROP ? NULL : &v);
+        bo_buf_cleanup(&v);
+        uint64_t seq = bo_session_seq(f->s);
+        err = bo_session_fold(f->s, &bad);
+        if (err != BO_E_BAD_FIELD)
+            fail_msg("%s with %s changed: fold says %s", t->kind, t->key, bo_err_name(err));
+        assert_int_equal(bo_session_seq(f->s), seq);
+        bo_event_cleanup(&bad);
+    }
+    for (size_t i = at; i < evs.n; i++)
+        assert_int_equal(bo_session_fold(f->s, &evs.v[i]), BO_E_OK);
+    bo_event_list_cleanup(&evs);
 }
 
 #endif

@@ -44,7 +44,7 @@ static void names(void **state)
         assert_int_equal(got, k);
     }
     bo_event_kind got;
-    assert_int_equal(bo_event_kind_parse("opening_closed", &got), BO_E_BAD_FIELD);
+    assert_int_equal(bo_event_kind_parse("opening_reopened", &got), BO_E_BAD_FIELD);
     assert_int_equal(bo_event_kind_parse(NULL, &got), BO_E_BAD_FIELD);
 
     char s[24];

@@ -784,7 +784,8 @@ static void opening_messages(void **state)
         expect_msg(&m, windows[i].want, windows[i].want ? "window_s" : NULL);
     }
     static const char *const ids[] = {"k", "a_1", "abcdefghijklmnopqrstuvwxyz012345"};
-    static const char *const bad_ids[] = {"", "K", "a-b", "draw:k", "abcdefghijklmnopqrstuvwxyz0123456"};
+    static const char *const bad_ids[] = {"", "K", "a-b", "draw:k",
+                                          "abcdefghijklmnopqrstuvwxyz0123456"};
     for (size_t i = 0; i < 3; i++) {
         fill(&m, BO_MSG_DRAW, &store, chain, ents, usccs);
         m.u.draw.draw = ids[i];
