@@ -329,8 +329,25 @@ static void bstates_show(cli *s)
     bo_buf b;
     bo_buf_init(&b, 1u << 20);
     bo_buf_appendf(&b, "解密状态 decryption status (%u/%u):", s->dec_done, s->dec_bids);
-    for (size_t i = 0; i < s->n_bstates; i++)
-        bo_buf_appendf(&b, "%s %s %s", i ? "," : "", s->bstates[i].uscc, s->bstates[i].state);
+    if (s->n_bstates <= 20) {
+        for (size_t i = 0; i < s->n_bstates; i++)
+            bo_buf_appendf(&b, "%s %s %s", i ? "," : "", s->bstates[i].uscc,
+                           s->bstates[i].state);
+    } else { /* many bidders: how many are in each state */
+        bool *seen = calloc(s->n_bstates, sizeof(*seen));
+        for (size_t i = 0; seen && i < s->n_bstates; i++) {
+            if (seen[i])
+                continue;
+            unsigned n = 0;
+            for (size_t j = i; j < s->n_bstates; j++)
+                if (!seen[j] && !strcmp(s->bstates[j].state, s->bstates[i].state)) {
+                    seen[j] = true;
+                    n++;
+                }
+            bo_buf_appendf(&b, "%s %s %u", i ? "," : "", s->bstates[i].state, n);
+        }
+        free(seen);
+    }
     say(s, "%s", b.data ? (char *)b.data : "");
     bo_buf_cleanup(&b);
 }
