@@ -320,3 +320,92 @@ bo_err bo_session_record(const bo_session *s, bo_buf *out)
 {
     return bo__record(s, 0, out);
 }
+
+/* ------------------------------------------------ the record bidders confirmed ---- */
+
+/* The timeline up to and including announcing, canonical. */
+static bo_err timeline_until_announcing(const msgpack_object *tl, bo_buf *out)
+{
+    if (!tl || tl->type != MSGPACK_OBJECT_ARRAY)
+        return BO_E_BAD_FIELD;
+    uint32_t k = 0;
+    bool found = false;
+    for (; k < tl->via.array.size && !found; k++) {
+        const char *p;
+        size_t n;
+        const msgpack_object *e = &tl->via.array.ptr[k];
+        if (e->type != MSGPACK_OBJECT_MAP || !bo_mpo_str(e, "phase", &p, &n))
+            return BO_E_BAD_FIELD;
+        found = n == strlen("announcing") && !memcmp(p, "announcing", n);
+    }
+    if (!found)
+        return BO_E_BAD_FIELD;
+    bo_err err = bo_mp_array_header(out, k);
+    for (uint32_t i = 0; i < k && !err; i++)
+        err = bo_mp_canonical(out, &tl->via.array.ptr[i]);
+    return err;
+}
+
+static bo_err confirmable(const msgpack_object *o, bo_buf *out)
+{
+    const msgpack_object *conf = bo_mpo_get(o, "confirmation");
+    const msgpack_object *head = conf && conf->type == MSGPACK_OBJECT_MAP
+                                     ? bo_mpo_get(conf, "head")
+                                     : NULL;
+    if (o->type != MSGPACK_OBJECT_MAP || !head || head->type != MSGPACK_OBJECT_MAP)
+        return BO_E_BAD_FIELD;
+    bo_err err = BO_E_OK;
+    bo_mpmap *m = bo_mpmap_new(&err);
+    if (!m)
+        return err;
+    for (uint32_t i = 0; i < o->via.map.size && !err; i++) {
+        const msgpack_object_kv *kv = &o->via.map.ptr[i];
+        char key[32];
+        if (kv->key.type != MSGPACK_OBJECT_STR || kv->key.via.str.size >= sizeof(key)) {
+            err = BO_E_BAD_FIELD;
+            break;
+        }
+        memcpy(key, kv->key.via.str.ptr, kv->key.via.str.size);
+        key[kv->key.via.str.size] = 0;
+        if (!strcmp(key, "confirmation") || !strcmp(key, "objections") ||
+            !strcmp(key, "confirmations") || !strcmp(key, "failed_reason"))
+            continue;
+        bo_buf v;
+        bo_buf_init(&v, SIZE_MAX / 4);
+        if (!strcmp(key, "phase"))
+            err = bo_mp_str(&v, "announcing", strlen("announcing"));
+        else if (!strcmp(key, "timeline"))
+            err = timeline_until_announcing(&kv->val, &v);
+        else
+            err = bo_mp_canonical(&v, !strcmp(key, "head") ? head : &kv->val);
+        if (!err)
+            err = bo_mpmap_raw(m, key, v.data, v.len);
+        bo_buf_cleanup(&v);
+    }
+    if (err) {
+        bo_mpmap_free(m);
+        return err;
+    }
+    return finish(m, out);
+}
+
+bo_err bo_record_confirmable(const uint8_t *record_mp, size_t len, bo_buf *out)
+{
+    static const bo_wire_caps caps = {
+        .frame = 16u << 20, .depth = 8, .elems = 2000000, .str = 64u << 10, .bin = 64u << 10};
+    bo_err err = bo_mp_check(record_mp, len, &caps);
+    if (err)
+        return err;
+    msgpack_zone *z = NULL;
+    msgpack_object o;
+    err = bo_mp_parse(record_mp, len, &z, &o);
+    size_t mark = out->len;
+    if (!err)
+        err = confirmable(&o, out);
+    if (err && out->data) {
+        out->len = mark;
+        out->data[mark] = 0;
+    }
+    msgpack_zone_free(z);
+    return err;
+}

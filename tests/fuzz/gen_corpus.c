@@ -404,6 +404,35 @@ static void opening_records(void)
     bo_event_list_cleanup(&log);
 }
 
+/* Opening records: closed, confirming, failed while confirming; broken ones. */
+static void oprecords(void)
+{
+    bo_buf b;
+    bo_buf_init(&b, 1 << 22);
+    fz_opening o;
+    fz_confirming(&o, NULL);
+    bo_session_record(o.s, &b), put_buf("valid-confirming", &b);
+    bo_cmd c = fz_cmd(&o, BO_CMD_FAIL, &o.host, FZ_OPEN + 1);
+    c.reason = "停电";
+    fz_run(&o, &c);
+    bo_session_record(o.s, &b), put_buf("valid-failed", &b);
+    bo_session_free(o.s);
+    fz_confirming(&o, NULL);
+    fz_close(&o);
+    bo_session_record(o.s, &b);
+    put("valid-closed", b.data, b.len);
+    put("bad-closed-truncated", b.data, b.len - 3);
+    bo_buf_reset(&b);
+    bo_session_free(o.s);
+    fz_announcing(&o, NULL);
+    bo_session_record(o.s, &b), put_buf("valid-announcing", &b);
+    bo_session_free(o.s);
+    bo_buf_cleanup(&b);
+    PUT_LIT("bad-not-map", "\x91\x01");
+    PUT_LIT("bad-float", "\x81\xa1v\xca\0\0\0\0");
+    PUT_LIT("valid-no-timeline", "\x82\xaconfirmation\x81\xa4head\x80\xa5phase\xa1x");
+}
+
 static void records(void)
 {
     bo_buf body;
@@ -445,6 +474,8 @@ int main(int argc, char **argv)
     tenders();
     dir = "record";
     records();
+    dir = "oprecord";
+    oprecords();
     dir = "wire";
     valid_frames();
     /* non-canonical but valid */

@@ -331,6 +331,17 @@ bool bo_session_objections_answered(const bo_session *s);
  * Ownership: out is the caller's. Context: any thread, no concurrent fold. */
 bo_err bo_session_record(const bo_session *s, bo_buf *out);
 
+/** The record bidders confirmed, derived from a later record of the same opening (one whose
+ * confirmation window has opened: the final record, say): without confirmation,
+ * objections, confirmations and failed_reason, phase "announcing", the timeline up to
+ * announcing and head = confirmation.head. Its SHA-256 (bo_sigpayload_record_hash) is
+ * confirmation.record_hash, which every confirmation and objection signed: an offline
+ * verifier checks them from the record alone. Appends canonical msgpack to out.
+ * Errors: BO_E_BAD_FIELD (not a record with a confirmation), BO_E_MALFORMED,
+ * BO_E_TOO_BIG, BO_E_TOO_DEEP, BO_E_TOO_MANY, BO_E_NOMEM; out unchanged on error.
+ * Context: any thread. */
+bo_err bo_record_confirmable(const uint8_t *record_mp, size_t len, bo_buf *out);
+
 /* The payloads of the signatures above are built by bo/sigpayload.h. */
 
 /* ---- views, streams and snapshots ---- */

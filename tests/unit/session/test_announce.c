@@ -1127,9 +1127,51 @@ static void record_contents(void **state)
     msgpack_zone_free(z);
 
     /* the record bidders confirmed is the final one's without the confirmation: taken at
-     * the confirmation window's opening, with that head */
+     * the confirmation window's opening, with that head; derived from the record alone */
+    bo_buf conf_rec;
+    bo_buf_init(&conf_rec, 1 << 22);
+    assert_int_equal(bo_record_confirmable(rec.data, rec.len, &conf_rec), BO_E_OK);
+    assert_int_equal(bo_sigpayload_record_hash(conf_rec.data, conf_rec.len, h1), BO_E_OK);
+    assert_memory_equal(h1, opened, 32);
+    assert_null(memmem(conf_rec.data, conf_rec.len, "confirmations", 13));
+    assert_null(memmem(conf_rec.data, conf_rec.len, "对报价有异议", 6));
+    bo_buf_cleanup(&conf_rec);
     bo_buf_cleanup(&c);
     bo_buf_cleanup(&rec);
+    fx_free(f);
+}
+
+static void confirmed_record_derives(void **state)
+{
+    /* while confirming, and after a failure there, the derivation gives the same hash */
+    fx *f = ready();
+    bo_buf rec, out;
+    bo_buf_init(&rec, 1 << 22);
+    bo_buf_init(&out, 1 << 22);
+    uint8_t before[32], h[32];
+    record_hash_now(f, before);
+    assert_int_equal(bo_record_confirmable((const uint8_t *)"\x80", 1, &out),
+                     BO_E_BAD_FIELD); /* {} has no confirmation */
+    assert_int_equal(bo_session_record(f->s, &rec), BO_E_OK);
+    assert_int_equal(bo_record_confirmable(rec.data, rec.len, &out), BO_E_BAD_FIELD);
+    assert_int_equal(out.len, 0);
+    assert_int_equal(confirm_open(f, 0, OPEN), BO_E_OK);
+    assert_int_equal(confirm(f, 2, OPEN + 1), BO_E_OK);
+    assert_int_equal(object(f, 1, "异议", OPEN + 2), BO_E_OK);
+    for (int failed = 0; failed < 2; failed++) {
+        if (failed)
+            assert_int_equal(run(f, BO_CMD_FAIL, &f->host, OPEN + 3), BO_E_OK);
+        bo_buf_reset(&rec);
+        bo_buf_reset(&out);
+        assert_int_equal(bo_session_record(f->s, &rec), BO_E_OK);
+        assert_int_equal(bo_record_confirmable(rec.data, rec.len, &out), BO_E_OK);
+        assert_int_equal(bo_sigpayload_record_hash(out.data, out.len, h), BO_E_OK);
+        assert_memory_equal(h, before, 32);
+    }
+    assert_non_null(memmem(rec.data, rec.len, "pending", 7)); /* bidder 0 undecided */
+    assert_int_equal(bo_record_confirmable(rec.data, rec.len - 1, &out), BO_E_MALFORMED);
+    bo_buf_cleanup(&rec);
+    bo_buf_cleanup(&out);
     fx_free(f);
 }
 
@@ -1444,6 +1486,7 @@ int main(void)
         cmocka_unit_test(messages),
         cmocka_unit_test(record_contents),
         cmocka_unit_test(record_before_the_end),
+        cmocka_unit_test(confirmed_record_derives),
         cmocka_unit_test(replay_to_the_same_record),
         cmocka_unit_test(fold_checks_bodies),
         cmocka_unit_test(secrecy_holds),
