@@ -15,6 +15,16 @@
  *      certificate is diagnosed as such with both serials; a wrong key is refused by the
  *      client (then the right one opens the bid), and a forged response by the server
  *      (E_COMMITMENT_MISMATCH); the supervisor sees each opened bid's form.
+ *
+ * Label known-bug until these server bugs are fixed (each reproduced here):
+ *   - the vault never creates <vault>/<oid>/plain/, so every decrypt_response is refused
+ *     with E_IO "cannot create .../plain/<hash>.pkg.partial" (no bid_decrypted at all);
+ *   - decrypt_start (and decrypt_extend) reply ok{} without ends_at (protocol.md §10: {ends_at});
+ *     checked at the end of the decrypt test;
+ *   - bo_decrypt.c djob_after frees a request's key (hkey_release) while r->handoffs still maps
+ *     the request id to it: at shutdown bo__decrypt_room_free reads freed memory, ASan aborts
+ *     and bo_world_down reports the server's exit status.
+ * (The vault's use-after-free at the first submit_commit is fixed: cf795fb.)
  */
 #include <stdarg.h>
 #include <stddef.h>
