@@ -48,15 +48,27 @@ void bo_world_up_prep(bo_world *w, const char *name, const char *const *extra_ar
     w->index_json = bo_h_read_file(bo_h_path(idx, w->pki, "bidders/index.json"), NULL);
 }
 
+int bo_world_stop(bo_world *w)
+{
+    int st = bo_h_server_stop(&w->srv, SIGTERM, 20000);
+    if (st != 0) {
+        fprintf(stderr, "itest: server exit status %d\n", st);
+        bo_h_server_dump_log(&w->srv);
+    }
+    return st;
+}
+
 void bo_world_down(bo_world *w)
 {
     bo_client_ctx_free(w->ctx);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     uv_loop_close(&w->loop);
-    int st = bo_h_server_stop(&w->srv, SIGTERM, 20000);
-    if (st != 0) {
-        fprintf(stderr, "itest: server exit status %d\n", st);
-        bo_h_server_dump_log(&w->srv);
+    if (w->srv.pid > 0) { /* a test may have stopped it already (bo_world_stop) */
+        int st = bo_h_server_stop(&w->srv, SIGTERM, 20000);
+        if (st != 0) {
+            fprintf(stderr, "itest: server exit status %d\n", st);
+            bo_h_server_dump_log(&w->srv);
+        }
     }
     bo_h_server_reap_redis(&w->srv);
     free(w->index_json);

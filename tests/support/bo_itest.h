@@ -25,6 +25,9 @@ void bo_world_up(bo_world *w, const char *name, const char *const *extra_args);
  * (e.g. to add a CA to pki/trust and bidders it issued). */
 void bo_world_up_prep(bo_world *w, const char *name, const char *const *extra_args,
                       void (*prep)(const char *pki_dir, void *ud), void *ud);
+/** Stop the server now (SIGTERM) and return its exit status as waitpid gives it (0: a clean
+ * exit); prints its log when it is not 0. bo_world_down then leaves the server alone. */
+int bo_world_stop(bo_world *w);
 /** Stop the server, free the clients' context, remove the temp dir. */
 void bo_world_down(bo_world *w);
 
