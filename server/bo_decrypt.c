@@ -47,6 +47,16 @@ static void hkey_release(hkey *k)
     free(k);
 }
 
+/* A request is answered: its key leaves the room's map, and is freed once no job uses it. */
+static void key_retire(bo_srv *srv, const char *oid, const char *rid, hkey *k)
+{
+    bo_room *r = srv->rooms ? bo__room_get(srv, oid, false) : NULL;
+    if (r && r->handoffs && bo_map_get_str(r->handoffs, rid) == k)
+        bo_map_del_str(r->handoffs, rid);
+    k->dead = true;
+    hkey_release(k);
+}
+
 void bo__decrypt_room_free(bo_room *r)
 {
     if (!r->handoffs)
@@ -234,7 +244,7 @@ void bo__decrypt_host_cmd(bo_conn *c, const bo_msg *m)
 
 static void enqueue_system(bo_srv *srv, const char *oid, bo_pcmd *p)
 {
-    bo_room *r = bo__room_get(srv, oid, true);
+    bo_room *r = srv->stopping || !srv->rooms ? NULL : bo__room_get(srv, oid, true);
     if (!r) {
         bo__pcmd_free(p);
         return;
@@ -363,6 +373,11 @@ static void djob_work(uv_work_t *req)
         bo_secret_free(cek);
         return;
     }
+    if ((j->err = bo_vault_prepare_path(j->out_path))) {
+        snprintf(d, n, "the vault cannot store the opened bid");
+        bo_secret_free(cek);
+        return;
+    }
     bo_decrypt_opts o;
     memset(&o, 0, sizeof(o));
     o.progress = on_progress;
@@ -396,7 +411,7 @@ static void djob_after(uv_work_t *req, int status)
                j->uscc, j->detail);
         if (c)
             bo__conn_reply_err(c, true, j->msg_id, j->err, j->detail);
-        if (j->err != BO_E_CANCELED)
+        if (j->err != BO_E_CANCELED && !srv->stopping)
             record_refusal(srv, j->oid, j->uscc, j->rid, j->err);
         hkey_release(j->key);
     } else {
@@ -404,9 +419,8 @@ static void djob_after(uv_work_t *req, int status)
                "bid of %s opened: %llu bytes in %lld ms", j->uscc, (unsigned long long)j->size,
                (long long)j->ms);
         bo_metrics_observe(&srv->m.decrypt_ms, bo_clock_mono_ms() - j->t0_mono);
-        j->key->dead = true; /* answered: the key is no longer needed */
-        hkey_release(j->key);
-        bo_pcmd *p = calloc(1, sizeof(*p));
+        key_retire(srv, j->oid, j->rid, j->key); /* answered: the key is no longer needed */
+        bo_pcmd *p = srv->stopping ? NULL : calloc(1, sizeof(*p));
         if (p) {
             p->type = BO_CMD_BID_DECRYPTED;
             p->conn_id = j->conn_id;
@@ -586,7 +600,7 @@ static void diag_after(uv_work_t *req, int status)
                                "the diagnostics' signature does not verify");
         bo__pcmd_free(j->p);
     } else {
-        bo_room *r = bo__room_get(j->srv, j->oid, true);
+        bo_room *r = j->srv->stopping || !j->srv->rooms ? NULL : bo__room_get(j->srv, j->oid, true);
         if (r)
             bo__room_enqueue(r, j->p);
         else

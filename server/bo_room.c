@@ -614,6 +614,11 @@ static void reply_pcmd_ok(bo_room *r, bo_pcmd *p, const bo_apply_info *info)
     if (m) {
         if (p->type == BO_CMD_CREATE)
             bo_mpmap_str(m, "oid", r->oid);
+        if (p->type == BO_CMD_DECRYPT_START || p->type == BO_CMD_DECRYPT_EXTEND) {
+            bo_time_ms ends_at = 0;
+            bo_session_decrypt_progress(r->sess, NULL, NULL, NULL, &ends_at);
+            bo_mpmap_i64(m, "ends_at", ends_at);
+        }
         if (p->type == BO_CMD_SIGNIN)
             bo_mpmap_bool(m, "already", info->already);
         if (p->type == BO_CMD_SIGNIN && p->t0_mono)

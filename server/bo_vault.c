@@ -126,6 +126,17 @@ const char *bo_vault_plain_path(const bo_vault *v, const char *oid, const uint8_
     return path_of(v, oid, "plain", hash, ".pkg", out);
 }
 
+bo_err bo_vault_prepare_path(const char *file_path)
+{
+    char dir[BO_VAULT_PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", file_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return BO_E_IO;
+    *slash = 0;
+    return mkdir_p(dir) ? BO_E_IO : BO_E_OK;
+}
+
 uint64_t bo_vault_upload_offset(const bo_vault_upload *up)
 {
     return up->offset;

@@ -36,6 +36,10 @@ const char *bo_vault_bid_path(const bo_vault *v, const char *oid, const uint8_t 
 const char *bo_vault_plain_path(const bo_vault *v, const char *oid, const uint8_t hash[32],
                                 char *out);
 
+/** Create the directories a vault file path needs (blocking: call it on a worker).
+ * Errors: BO_E_IO. Context: any thread. */
+bo_err bo_vault_prepare_path(const char *file_path);
+
 typedef struct bo_vault_upload bo_vault_upload;
 
 /** Open or resume the upload of an envelope of `size` bytes whose SHA-256 will be `hash`.
