@@ -16,15 +16,11 @@
  *      client (then the right one opens the bid), and a forged response by the server
  *      (E_COMMITMENT_MISMATCH); the supervisor sees each opened bid's form.
  *
- * Label known-bug until these server bugs are fixed (each reproduced here):
- *   - the vault never creates <vault>/<oid>/plain/, so every decrypt_response is refused
- *     with E_IO "cannot create .../plain/<hash>.pkg.partial" (no bid_decrypted at all);
- *   - decrypt_start (and decrypt_extend) reply ok{} without ends_at (protocol.md §10: {ends_at});
- *     checked at the end of the decrypt test;
- *   - bo_decrypt.c djob_after frees a request's key (hkey_release) while r->handoffs still maps
- *     the request id to it: at shutdown bo__decrypt_room_free reads freed memory and ASan
- *     aborts (clean_stop: the exit status is not 0).
- * (The vault's use-after-free at the first submit_commit is fixed: cf795fb.)
+ * It also guards the server bugs it first found (fixed in cf795fb and cfe9ab0): the vault's
+ * use-after-free at the first submit_commit; the missing <vault>/<oid>/plain/ directory
+ * (every decrypt_response refused with E_IO); decrypt_start replying without ends_at
+ * (checked at the end of decrypt); a request key freed while the room's map still held it
+ * (ASan abort when the server stops: clean_stop).
  */
 #include <stdarg.h>
 #include <stddef.h>
