@@ -239,7 +239,7 @@ bo_err bo__apply_confirm_open(actx *c)
                       BO__WINDOW_MAX_S);
     /* the record as it stands now, before these events: what bidders confirm */
     uint8_t hash[32];
-    if ((err = bo__record_hash(c->s, 0, hash)))
+    if ((err = bo__record_hash(c->s, NULL, hash)))
         return err;
     bo_mpmap *m = body_new(&err);
     if (!m)

@@ -172,7 +172,7 @@ static bo_err fold_confirm_opened(bo_session *s, const bo_event *ev, const msgpa
     int64_t w = ends_at - ev->ts;
     if (w < BO__WINDOW_MIN_S * 1000LL || w > BO__WINDOW_MAX_S * 1000LL || w % 1000)
         return BO_E_BAD_FIELD;
-    bo_err err = bo__record_hash(s, 0, want);
+    bo_err err = bo__record_hash(s, NULL, want);
     if (err)
         return err == BO_E_NOMEM ? err : BO_E_BAD_FIELD;
     if (memcmp(hash, want, 32))

@@ -483,7 +483,7 @@ bo_err bo__body_closed(const bo_session *s, bo_time_ms at, bo_buf *out)
     if (!err)
         err = bo__put_undecided(s, &deemed, NULL);
     if (!err)
-        err = bo__record_hash(s, at, hash);
+        err = bo__record_hash(s, &at, hash);
     bo_mpmap *m = err ? NULL : bo_mpmap_new(&err);
     if (m) {
         bo_mpmap_bin(m, "record_hash", hash, 32);

@@ -13,12 +13,13 @@
 /* How the record is taken: as the state stands, or as it will be when closed at at. */
 typedef struct rec {
     const bo_session *s;
-    bo_time_ms closing_at; /* 0: as it stands */
+    bool closing;          /* as it will be when closed at closing_at */
+    bo_time_ms closing_at;
 } rec;
 
 static bool final_statuses(const rec *r)
 {
-    return r->closing_at || r->s->conf.closed || r->s->conf.window_closed;
+    return r->closing || r->s->conf.closed || r->s->conf.window_closed;
 }
 
 /* Adds m's finished map under key of outer (m freed in any case). */
@@ -265,11 +266,11 @@ static bo_err put_confirmation(bo_mpmap *outer, const rec *r)
     return err;
 }
 
-bo_err bo__record(const bo_session *s, bo_time_ms closing_at, bo_buf *out)
+bo_err bo__record(const bo_session *s, const bo_time_ms *closing_at, bo_buf *out)
 {
     if (!s->has_tender)
         return BO_E_NOT_FOUND;
-    rec r = {s, closing_at};
+    rec r = {s, closing_at != NULL, closing_at ? *closing_at : 0};
     bo_err err;
     bo_mpmap *m = bo_mpmap_new(&err);
     if (!m)
@@ -281,10 +282,10 @@ bo_err bo__record(const bo_session *s, bo_time_ms closing_at, bo_buf *out)
     if (s->host_name[0])
         bo_mpmap_str(m, "host_name", s->host_name);
     bo_mpmap_bin(m, "seed_commit", s->seed_commit, 32);
-    bo_mpmap_str(m, "phase", bo_phase_name(closing_at ? BO_PHASE_CLOSED : s->phase));
+    bo_mpmap_str(m, "phase", bo_phase_name(r.closing ? BO_PHASE_CLOSED : s->phase));
     if (s->phase == BO_PHASE_FAILED && s->failed_reason[0])
         bo_mpmap_str(m, "failed_reason", s->failed_reason);
-    err = put_array(m, "timeline", &r, s->n_timeline + (closing_at ? 1 : 0), timeline_item);
+    err = put_array(m, "timeline", &r, s->n_timeline + r.closing, timeline_item);
     if (!err)
         err = put_array(m, "bids", &r, s->n_bidders, bid_item);
     if (!err)
@@ -294,7 +295,7 @@ bo_err bo__record(const bo_session *s, bo_time_ms closing_at, bo_buf *out)
     if (!err && s->conf.opened)
         err = put_confirmation(m, &r);
     if (!err) {
-        bool fixed = s->conf.closed && !closing_at;
+        bool fixed = s->conf.closed && !r.closing;
         err = put_head(m, "head", fixed ? s->conf.final_seq : s->seq,
                        fixed ? s->conf.final_head : s->head);
     }
@@ -305,7 +306,7 @@ bo_err bo__record(const bo_session *s, bo_time_ms closing_at, bo_buf *out)
     return finish(m, out);
 }
 
-bo_err bo__record_hash(const bo_session *s, bo_time_ms closing_at, uint8_t out[32])
+bo_err bo__record_hash(const bo_session *s, const bo_time_ms *closing_at, uint8_t out[32])
 {
     bo_buf b;
     bo_buf_init(&b, SIZE_MAX / 4);
@@ -318,7 +319,7 @@ bo_err bo__record_hash(const bo_session *s, bo_time_ms closing_at, uint8_t out[3
 
 bo_err bo_session_record(const bo_session *s, bo_buf *out)
 {
-    return bo__record(s, 0, out);
+    return bo__record(s, NULL, out);
 }
 
 /* ------------------------------------------------ the record bidders confirmed ---- */

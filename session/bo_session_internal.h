@@ -385,11 +385,11 @@ bo_err bo__body_window_closed(const bo_session *s, bo_buf *out);
 /** opening_closed {record_hash, confirmed, deemed} when closing at at. */
 bo_err bo__body_closed(const bo_session *s, bo_time_ms at, bo_buf *out);
 
-/** The record (docs/protocol.md §11) as it stands (closing_at 0), or as it will be when
- * closed at closing_at (the close command: the head is the current one). Canonical. */
-bo_err bo__record(const bo_session *s, bo_time_ms closing_at, bo_buf *out);
+/** The record (docs/protocol.md §11) as it stands (closing_at NULL), or as it will be when
+ * closed at *closing_at (the close command: the head is the current one). Canonical. */
+bo_err bo__record(const bo_session *s, const bo_time_ms *closing_at, bo_buf *out);
 /** SHA-256 of that record. */
-bo_err bo__record_hash(const bo_session *s, bo_time_ms closing_at, uint8_t out[32]);
+bo_err bo__record_hash(const bo_session *s, const bo_time_ms *closing_at, uint8_t out[32]);
 
 /* ------------------------------------------------------------------ fold ---- */
 

@@ -127,7 +127,8 @@ typedef struct bo_cmd {
     /* create */
     const bo_tender *tender;
     uint8_t seed_commit[32]; /* SHA-256 of the server's secret seed for later draws */
-    /* register, signin: the caller verified sig against the actor's certificate */
+    /* register, signin, confirm (ctx "confirm"), object ("objection"), answer ("answer"):
+     * the caller verified sig against the actor's certificate */
     bo_bytes sig;
     /* pause, fail */
     const char *reason;
@@ -141,7 +142,8 @@ typedef struct bo_cmd {
      * (bo_session_decrypt_due tells which); others are ignored */
     const bo_decrypt_req *reqs;
     size_t n_reqs;
-    uint32_t window_s; /* decrypt_start: 0 = the tender's; decrypt_extend: seconds */
+    uint32_t window_s; /* decrypt_start: 0 = the tender's; decrypt_extend: seconds;
+                          confirm_open: 0 = 600 s */
     /* decrypt_refused, decrypt_diag, bid_decrypted, classify: the bidder concerned (system
      * commands; for decrypt_diag the actor's USCC is used) */
     const char *uscc;
