@@ -17,6 +17,30 @@ static bo_world W;
 static const char *good[] = {"b1-rsa", "b2-p256", "b3-sm2", "b4-mixed", "b5-mixed"};
 #define N_GOOD 5
 
+typedef struct phase_wait {
+    tc *t;
+    const char *phase;
+} phase_wait;
+
+/* The phase was reached: an event moved to it, or the snapshot at join already showed it. */
+static bool in_phase(void *ud)
+{
+    phase_wait *w = ud;
+    char to[64], snap[64];
+    snprintf(to, sizeof to, "\"to\":\"%s\"", w->phase);
+    snprintf(snap, sizeof snap, "\"phase\":\"%s\"", w->phase);
+    for (size_t i = 0; i < w->t->n_events; i++)
+        if (strstr(w->t->events[i].body_json, to))
+            return true;
+    return w->t->snap_json && strstr(w->t->snap_json, snap);
+}
+
+static bool wait_phase(tc *t, const char *phase, int timeout_ms)
+{
+    phase_wait w = {t, phase};
+    return bo_client_run_until(&W.loop, in_phase, &w, timeout_ms) == BO_E_OK;
+}
+
 static tc *connected_host(void)
 {
     tc *host = bo_world_staff(&W, "host", "host", NULL);
@@ -120,12 +144,13 @@ static void signin_and_refusals(void **state)
 
 /* Before the deadline a bidder, a site and an observer learn neither the names nor the
  * number of other bidders; the host learns only the number; the supervisor everything.
- * At the deadline the list becomes public. */
+ * At the deadline the list of those who submitted a bid becomes public. */
+static const char *sealers[] = {"b1-rsa", "b2-p256", "b5-mixed"}; /* RSA / P-256 recipients */
 static void secrecy_before_deadline(void **state)
 {
     char oid[65];
     tc *host_c = connected_host();
-    assert_true(bo_world_create(&W, host_c, "T-secret", 500, 9000, "", oid));
+    assert_true(bo_world_create(&W, host_c, "T-secret", 500, 25000, "", oid));
     tc_free(host_c);
 
     tc *host = bo_world_staff(&W, "host", "host", oid);
@@ -134,21 +159,23 @@ static void secrecy_before_deadline(void **state)
     tc *obs = bo_world_observer(&W, "observer", oid);
     tc *b[3];
     for (int i = 0; i < 3; i++)
-        b[i] = bo_world_bidder(&W, good[i], true, oid);
+        b[i] = bo_world_bidder(&W, sealers[i], true, oid);
     tc *all[] = {host, sup, site, obs, b[0], b[1], b[2]};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         assert_true(bo_world_connect(&W, all[i]));
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         assert_int_equal(bo_world_register(&W, b[i]), BO_E_OK);
-    assert_true(tc_wait_event(&W.loop, b[0], "phase_changed", 5000)); /* checkin */
+        assert_int_equal(bo_world_submit_bid(&W, b[i], oid), BO_E_OK);
+    }
+    assert_true(wait_phase(b[0], "checkin", 10000));
     for (int i = 0; i < 3; i++)
         assert_int_equal(bo_world_signin(&W, b[i]), BO_E_OK);
     bo_world_run(&W, 500);
 
     char uscc[3][512], org[3][512];
     for (int i = 0; i < 3; i++) {
-        bo_world_bidder_field(&W, good[i], "uscc", uscc[i]);
-        bo_world_bidder_field(&W, good[i], "org", org[i]);
+        bo_world_bidder_field(&W, sealers[i], "uscc", uscc[i]);
+        bo_world_bidder_field(&W, sealers[i], "org", org[i]);
     }
     /* bidder 0 knows itself only */
     assert_true(tc_saw_text(b[0], uscc[0]));
@@ -175,12 +202,13 @@ static void secrecy_before_deadline(void **state)
                 assert_int_equal(t->events[j].seq, *last + 1);
             *last = t->events[j].seq;
         }
-        assert_int_equal(last_b, t == b[0] ? 2 : 0); /* registered, signed in */
+        assert_int_equal(last_b, t == b[0] ? 3 : 0); /* registered, bid submitted, signed in */
     }
     /* the host: counts, no names */
     assert_true(tc_count(host, "tally") >= 6);
     const tc_event *tl = tc_last(host, "tally");
     assert_non_null(strstr(tl->body_json, "\"registered\":3"));
+    assert_non_null(strstr(tl->body_json, "\"submitted\":3"));
     assert_non_null(strstr(tl->body_json, "\"signed_in\":3"));
     for (int i = 0; i < 3; i++) {
         assert_false(tc_saw_text(host, uscc[i]));
@@ -192,7 +220,7 @@ static void secrecy_before_deadline(void **state)
 
     /* the deadline passes: the list is public */
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-        assert_true(tc_wait_event(&W.loop, all[i], "bidders_revealed", 15000));
+        assert_true(tc_wait_event(&W.loop, all[i], "bidders_revealed", 40000));
         const tc_event *rev = tc_last(all[i], "bidders_revealed");
         for (int k = 0; k < 3; k++)
             assert_non_null(strstr(rev->body_json, uscc[k]));
