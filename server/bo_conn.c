@@ -191,7 +191,10 @@ static int handle_frame(bo_conn *c, bool binary)
                                 sizeof(detail));
     /* The rate is checked after decoding so that a refused request still gets its id back
      * (every request gets exactly one reply). */
-    if (!bo_tbucket_take(&c->rate, bo_clock_mono_ms())) {
+    /* Upload chunks are paced by the upload's own queue (bo_submit.c), not by the message
+     * rate: a bid of a few hundred MiB would otherwise take an hour. */
+    bool chunk = m && m->type == BO_MSG_SUBMIT_CHUNK;
+    if (!chunk && !bo_tbucket_take(&c->rate, bo_clock_mono_ms())) {
         bool pong = m && m->type == BO_MSG_PONG;
         bo_msg_free(m);
         if (++c->rate_strikes > 200) {
