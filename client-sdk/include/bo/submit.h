@@ -26,9 +26,10 @@
 #include "bo/sign.h"
 
 #define BO_SUBMIT_CHUNK (128u * 1024u) /* default bytes per submit_chunk (BO_WIRE_CHUNK_MAX) */
-#define BO_SUBMIT_WINDOW 4u            /* default chunks in flight */
-#define BO_SUBMIT_RATE 12u             /* default chunks per second: under the server's default
-                                          20 messages/s with room for pings and time syncs */
+#define BO_SUBMIT_WINDOW 8u            /* default chunks in flight (the server queues 16) */
+#define BO_SUBMIT_RATE 1000u           /* default chunks per second: the server does not count
+                                          chunks against its message rate, so the window
+                                          paces the upload */
 #define BO_SUBMIT_STALL_MS 60000u      /* default: no reply this long -> reconnect */
 #define BO_SUBMIT_RESYNC_MAX 8u        /* consecutive resynchronisations without progress */
 
