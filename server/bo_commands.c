@@ -319,6 +319,17 @@ void bo__cmd_dispatch(bo_conn *c, const bo_msg *m)
     case BO_MSG_DECRYPT_FAILED:
         bo__decrypt_failed(c, m);
         break;
+    case BO_MSG_ANNOUNCE:
+    case BO_MSG_DRAW:
+    case BO_MSG_BENCHMARK:
+    case BO_MSG_CONFIRM_OPEN:
+    case BO_MSG_CONFIRM:
+    case BO_MSG_OBJECT:
+    case BO_MSG_ANSWER:
+    case BO_MSG_MESSAGE:
+    case BO_MSG_CLOSE:
+        bo__closing_request(c, m);
+        break;
     default:
         bo__conn_reply_err(c, m->has_id, m->id, BO_E_UNKNOWN_TYPE, "not a request a client sends");
         break;

@@ -427,6 +427,11 @@ static void djob_after(uv_work_t *req, int status)
             p->req_id = j->msg_id;
             snprintf(p->target_uscc, sizeof(p->target_uscc), "%s", j->uscc);
             p->form = bo_buf_steal(&j->form, &p->form_len);
+            /* the response it was opened with, kept in the log as evidence */
+            snprintf(p->resp_req, sizeof(p->resp_req), "%s", j->rid);
+            memcpy(p->resp_client_pub, j->blob.data + 1, 32);
+            p->resp_wrapped = bo_buf_steal(&j->blob, &p->resp_wrapped_len);
+            p->resp_sig = bo_buf_steal(&j->sig, &p->resp_sig_len);
             p->reply_to_bidder = true;
             enqueue_system(srv, j->oid, p);
         }

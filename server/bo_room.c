@@ -100,6 +100,9 @@ void bo__pcmd_free(bo_pcmd *p)
     free(p->receipt_sig);
     bo__decrypt_prep_free(p);
     free(p->form);
+    free(p->resp_wrapped);
+    free(p->resp_sig);
+    free(p->text);
     if (p->sig)
         memset(p->sig, 0, p->sig_len);
     free(p->sig);
@@ -584,7 +587,9 @@ const char *bo__cmd_type_name(bo_cmd_type t)
                                   "signin", "pause",  "resume",   "fail",
                                   "submit", "decrypt_start", "decrypt_refused",
                                   "decrypt_diag", "bid_decrypted", "decrypt_extend", "classify",
-                                  "decrypt_reissue"};
+                                  "decrypt_reissue", "announce", "draw", "benchmark",
+                                  "confirm_open", "confirm", "object", "answer", "message",
+                                  "close"};
     return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 
@@ -768,6 +773,20 @@ static bool process(bo_room *r, bo_pcmd *p)
     cmd.form.p = p->form;
     cmd.form.len = p->form_len;
     cmd.outcome = p->outcome[0] ? p->outcome : NULL;
+    if (p->resp_req[0]) {
+        cmd.resp_req = p->resp_req;
+        memcpy(cmd.resp_client_pub, p->resp_client_pub, 32);
+        cmd.resp_wrapped.p = p->resp_wrapped;
+        cmd.resp_wrapped.len = p->resp_wrapped_len;
+        cmd.resp_sig.p = p->resp_sig;
+        cmd.resp_sig.len = p->resp_sig_len;
+    }
+    cmd.all = p->all;
+    cmd.draw = p->draw_id[0] ? p->draw_id : NULL;
+    memcpy(cmd.seed, p->seed, 32);
+    memcpy(cmd.record_hash, p->record_hash, 32);
+    cmd.text = p->text;
+    cmd.objection = p->objection;
 
     bo_event_list evs;
     bo_event_list_init(&evs);

@@ -156,6 +156,20 @@ typedef struct bo_pcmd {
     size_t form_len;
     char outcome[16];
     bool reply_to_bidder;
+    /* bid_decrypted: the response it was opened with (evidence for offline verification) */
+    char resp_req[33];
+    uint8_t resp_client_pub[32];
+    uint8_t *resp_wrapped;
+    size_t resp_wrapped_len;
+    uint8_t *resp_sig;
+    size_t resp_sig_len;
+    /* announcement, draws, confirmation (bo_closing.c) */
+    bool all;
+    char draw_id[33];
+    uint8_t seed[32];
+    uint8_t record_hash[32];
+    char *text;
+    uint64_t objection;
 } bo_pcmd;
 
 /* One event as the room keeps it: the event (with its stream positions) and its frames. */
@@ -328,6 +342,9 @@ bo_err bo__decrypt_progress_put(bo_srv *srv, const bo_room *r, bo_mpmap *presenc
 bool bo__decrypt_busy(const bo_srv *srv, const bo_room *r);
 /** Decryption jobs waiting for a slot on the worker pool. */
 size_t bo__decrypt_waiting_count(const bo_srv *srv);
+
+/* ---- bo_closing.c ---- */
+void bo__closing_request(bo_conn *c, const bo_msg *m);
 
 /* ---- bo_commands.c ---- */
 void bo__cmd_dispatch(bo_conn *c, const bo_msg *m);
