@@ -51,18 +51,21 @@ bo_err bo_cek_commitment_check(const bo_secret *cek, const char *oid, const char
 
 /* ---- unwrap ---------------------------------------------------------------------------------- */
 
+/* RSA with the RecipientInfo's padding, or SM2 (GM/T 0009 ciphertext, SM3; OpenSSL checks C3
+ * and refuses a plaintext longer than the buffer, so max only has to hold the CEK and a bit). */
 static bool ktri_decrypt(const bo__ri *ri, EVP_PKEY *pk, bo_secret *cek)
 {
-    size_t max = (size_t)EVP_PKEY_get_size(pk);
+    size_t max = ri->sm2 ? 2 * BO_CEK_LEN : (size_t)EVP_PKEY_get_size(pk);
     if (max == 0 || max > 1024)
         return false;
     uint8_t *out = OPENSSL_secure_zalloc(max);
     size_t outl = max;
     EVP_PKEY_CTX *pc = out ? EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL) : NULL;
     bool ok = pc && EVP_PKEY_decrypt_init(pc) > 0;
-    if (ok && !ri->oaep)
+    if (ok && !ri->sm2 && !ri->oaep)
         ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0;
-    else if (ok) /* EVP_MD objects: the *_md_name setters fail on legacy (ENGINE) keys in 3.0 */
+    else if (ok && !ri->sm2) /* EVP_MD objects: the *_md_name setters fail on legacy (ENGINE)
+                                 keys in 3.0 */
         ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING) > 0 &&
              EVP_PKEY_CTX_set_rsa_oaep_md(pc, EVP_get_digestbyname(ri->oaep_md)) > 0 &&
              EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_get_digestbyname(ri->mgf1_md)) > 0;
@@ -130,7 +133,7 @@ bo_err bo_cek_unwrap(const uint8_t *ri_der, size_t ri_len, const bo_key *key,
         e = BO_E_RECIPIENT_MISMATCH;
     bo_keyalg alg = e == BO_E_OK ? bo_key_alg(key) : BO_KEY_OTHER;
     if (e == BO_E_OK && ri->kind == BO__RI_KTRI &&
-        (alg != BO_KEY_RSA || !bo__rid_matches(&ri->rid, x)))
+        (alg != (ri->sm2 ? BO_KEY_SM2 : BO_KEY_RSA) || !bo__rid_matches(&ri->rid, x)))
         e = BO_E_RECIPIENT_MISMATCH;
     if (e == BO_E_OK && ri->kind == BO__RI_KARI) {
         for (size_t i = 0; i < ri->n_rek && !rek; i++)

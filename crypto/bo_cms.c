@@ -51,6 +51,8 @@ DEF_OID(BO__OID_ECDH_SHA224KDF, 0x2b, 0x81, 0x04, 0x01, 0x0b, 0x00);
 DEF_OID(BO__OID_ECDH_SHA256KDF, 0x2b, 0x81, 0x04, 0x01, 0x0b, 0x01);
 DEF_OID(BO__OID_ECDH_SHA384KDF, 0x2b, 0x81, 0x04, 0x01, 0x0b, 0x02);
 DEF_OID(BO__OID_ECDH_SHA512KDF, 0x2b, 0x81, 0x04, 0x01, 0x0b, 0x03);
+/* 1.2.156.10197.1.301.3 (GM/T 0006 sm2encrypt) */
+DEF_OID(BO__OID_SM2_ENCRYPT, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d, 0x03);
 
 /* ---- memory reader (bo/stream.h) ----------------------------------------------------------- */
 
@@ -308,6 +310,23 @@ static bool parse_issuer_serial(const bo__tlv *t, bo__rid *rid)
            rid->serial.len <= 64 && d.len == 0;
 }
 
+/* The SM2 ciphertext layout taken: GM/T 0009 SM2Cipher ::= SEQUENCE { XCoordinate INTEGER,
+ * YCoordinate INTEGER, HASH OCTET STRING (32, SM3), CipherText OCTET STRING }, as OpenSSL's
+ * EVP_PKEY_encrypt writes it. The raw concatenations other tools emit (04 || x || y || C3 || C2,
+ * or C1 || C2 || C3) are refused here, at inspection, rather than failing at the opening. */
+static bool sm2_ciphertext_ok(const bo__tlv *ek)
+{
+    bo__der d = bo__der_in(ek);
+    bo__tlv seq, x, y, c3, c2;
+    if (!bo__der_expect(&d, 0x30, &seq) || d.len)
+        return false;
+    bo__der s = bo__der_in(&seq);
+    return bo__der_expect(&s, 0x02, &x) && x.len >= 1 && x.len <= 33 &&
+           bo__der_expect(&s, 0x02, &y) && y.len >= 1 && y.len <= 33 &&
+           bo__der_expect(&s, 0x04, &c3) && c3.len == 32 && bo__der_expect(&s, 0x04, &c2) &&
+           c2.len >= 1 && s.len == 0;
+}
+
 static bo_err parse_ktri(const bo__tlv *seq, bo__ri *ri)
 {
     bo__der d = bo__der_in(seq);
@@ -340,6 +359,12 @@ static bo_err parse_ktri(const bo__tlv *seq, bo__ri *ri)
     if (bo__der_is_oid(&oid, &BO__OID_RSAES_OAEP)) {
         ri->oaep = true;
         return parse_oaep(&params, ri);
+    }
+    if (bo__der_is_oid(&oid, &BO__OID_SM2_ENCRYPT)) {
+        if (!params_empty(&params))
+            return MALFORMED;
+        ri->sm2 = true;
+        return sm2_ciphertext_ok(&ri->ek) ? BO_E_OK : CIPHER;
     }
     return CIPHER;
 }

@@ -45,6 +45,7 @@ BO__OID(BO__OID_ECDH_SHA224KDF);
 BO__OID(BO__OID_ECDH_SHA256KDF);
 BO__OID(BO__OID_ECDH_SHA384KDF);
 BO__OID(BO__OID_ECDH_SHA512KDF);
+BO__OID(BO__OID_SM2_ENCRYPT);
 #undef BO__OID
 
 /* ---- strict DER cursor over memory -------------------------------------------------------- */
@@ -116,6 +117,7 @@ typedef struct bo__ri {
     bo__ri_kind kind;
     /* KTRI */
     bo__rid rid;
+    bool sm2;             /* sm2encrypt (GM/T 0009 ciphertext in ek); else RSA, as below */
     bool oaep;            /* rsaesOaep, else rsaEncryption (PKCS#1 v1.5) */
     const char *oaep_md;  /* "SHA1", "SHA256", ... */
     const char *mgf1_md;

@@ -270,6 +270,8 @@ typedef struct walk {
 static const char *ri_alg_name(const bo__ri *ri)
 {
     if (ri->kind == BO__RI_KTRI) {
+        if (ri->sm2)
+            return "sm2encrypt";
         if (!ri->oaep)
             return "rsaes-pkcs1-v1_5";
         static const char *const md[] = {"SHA1", "SHA224", "SHA256", "SHA384", "SHA512"};
@@ -769,7 +771,7 @@ bo_err bo_envelope_recipient_matches(const uint8_t *ri_der, size_t ri_len, const
         bo_keyalg alg = pub ? bo__crypto_pkey_alg(pub, NULL) : BO_KEY_OTHER;
         bool ok = false;
         if (ri->kind == BO__RI_KTRI)
-            ok = alg == BO_KEY_RSA && bo__rid_matches(&ri->rid, x);
+            ok = alg == (ri->sm2 ? BO_KEY_SM2 : BO_KEY_RSA) && bo__rid_matches(&ri->rid, x);
         else
             for (size_t i = 0; i < ri->n_rek && !ok; i++)
                 ok = alg == BO_KEY_EC_P256 && bo__rid_matches(&ri->rek[i].rid, x);

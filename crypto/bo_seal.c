@@ -90,16 +90,20 @@ static bo_err put_oaep_alg(bo_buf *b)
     return e;
 }
 
-static bo_err make_ktri(X509 *cert, EVP_PKEY *pub, bo_seal_rsa pad, const bo_secret *cek,
-                        bo_buf *ri)
+/* KTRI version 0 with IssuerAndSerialNumber. RSA: OAEP or PKCS#1 v1.5. SM2 (sm2 true): the
+ * GM/T 0009 SM2Cipher DER OpenSSL's EVP_PKEY_encrypt writes, keyEncryptionAlgorithm sm2encrypt
+ * without parameters (as GmSSL writes and requires), which `openssl cms -decrypt` opens through
+ * its generic KTRI path although OpenSSL 3.0 cannot write it. */
+static bo_err make_ktri(X509 *cert, EVP_PKEY *pub, bool sm2, bo_seal_rsa pad,
+                        const bo_secret *cek, bo_buf *ri)
 {
     uint8_t ek[1024];
     size_t ekl = sizeof ek;
     EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
     bool ok = pc && EVP_PKEY_encrypt_init(pc) > 0;
-    if (ok && pad == BO_SEAL_RSA_PKCS1)
+    if (ok && !sm2 && pad == BO_SEAL_RSA_PKCS1)
         ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0;
-    else if (ok)
+    else if (ok && !sm2) /* SM2: SM3 inside, nothing to choose */
         ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING) > 0 &&
              EVP_PKEY_CTX_set_rsa_oaep_md_name(pc, "SHA256", NULL) > 0 &&
              EVP_PKEY_CTX_set_rsa_mgf1_md_name(pc, "SHA256", NULL) > 0;
@@ -112,7 +116,12 @@ static bo_err make_ktri(X509 *cert, EVP_PKEY *pub, bo_seal_rsa pad, const bo_sec
     bo_err e = bo_buf_append(ri, v0, sizeof v0);
     if (e == BO_E_OK)
         e = bo__der_put_issuer_serial(ri, cert);
-    if (e == BO_E_OK && pad == BO_SEAL_RSA_PKCS1) {
+    if (e == BO_E_OK && sm2) {
+        size_t a = ri->len;
+        e = bo__der_put_oid(ri, &BO__OID_SM2_ENCRYPT);
+        if (e == BO_E_OK)
+            e = bo__der_wrap(ri, a, 0x30);
+    } else if (e == BO_E_OK && pad == BO_SEAL_RSA_PKCS1) {
         static const uint8_t alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
                                       0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
         e = bo_buf_append(ri, alg, sizeof alg);
@@ -208,16 +217,16 @@ static bo_err make_ri(const bo_bytes *c, bo_seal_rsa pad, const bo_secret *cek, 
     int bits = 0;
     bo_keyalg alg = pub ? bo__crypto_pkey_alg(pub, &bits) : BO_KEY_OTHER;
     bo_err e;
-    if (alg == BO_KEY_RSA && bits >= 2048 && bits <= 8192) {
-        e = make_ktri(x, pub, pad, cek, ri);
+    if ((alg == BO_KEY_RSA && bits >= 2048 && bits <= 8192) || alg == BO_KEY_SM2) {
+        e = make_ktri(x, pub, alg == BO_KEY_SM2, pad, cek, ri);
         *v0 = true;
     } else if (alg == BO_KEY_EC_P256) {
         e = make_kari(x, pub, cek, ri);
         *v0 = false;
     } else {
         e = bo__crypto_fail(BO_E_UNSUPPORTED_KEY, detail, n,
-                            "a recipient certificate has a %s key: only RSA 2048..8192 and "
-                            "EC P-256 can receive sealed bids",
+                            "a recipient certificate has a %s key: only RSA 2048..8192, "
+                            "EC P-256 and SM2 can receive sealed bids",
                             bo_keyalg_name(alg));
     }
     X509_free(x);

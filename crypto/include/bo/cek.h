@@ -33,14 +33,16 @@ bo_err bo_cek_commitment_check(const bo_secret *cek, const char *oid, const char
 /** Recover the CEK from one RecipientInfo (DER, as the server sends it) with the bidder's
  * encryption key (a file, PKCS#12 or PKCS#11 bo_key) and its certificate (DER).
  * KTRI: RSA decryption with the padding the RecipientInfo names (PKCS#1 v1.5, or OAEP with
- * its hash, MGF1 hash and empty label). KARI: ECDH with the ephemeral originator key, the
- * X9.63 KDF over ECC-CMS-SharedInfo, AES key unwrap. The result must be BO_CEK_LEN bytes.
+ * its hash, MGF1 hash and empty label), or SM2 decryption (GM/T 0009 ciphertext, SM3; SM2 keys
+ * as files or PKCS#12, not in tokens). KARI: ECDH with the ephemeral originator key, the X9.63
+ * KDF over ECC-CMS-SharedInfo, AES key unwrap. The result must be BO_CEK_LEN bytes.
  * Errors, public checks first: BO_E_ENVELOPE_MALFORMED (not a RecipientInfo),
- * BO_E_ENVELOPE_CIPHER (a recipient type or algorithm bidopen does not take),
- * BO_E_CERT_INVALID (cert), BO_E_RECIPIENT_MISMATCH (the RecipientInfo does not name cert,
- * or key is not cert's key: e.g. a renewed certificate). Then every failure that involves the
- * private key, whatever its cause (bad padding, wrong length, token error), is the one
- * BO_E_UNWRAP_FAILED, so the client is no padding oracle.
+ * BO_E_ENVELOPE_CIPHER (a recipient type or algorithm bidopen does not take, e.g. a raw SM2
+ * ciphertext layout), BO_E_CERT_INVALID (cert), BO_E_RECIPIENT_MISMATCH (the RecipientInfo does
+ * not name cert, or key is not cert's key: e.g. a renewed certificate). Then every failure that
+ * involves the private key, whatever its cause (bad padding, an SM2 point or hash that does not
+ * check, wrong length, token error), is the one BO_E_UNWRAP_FAILED, so the client is no
+ * padding oracle.
  * Ownership: *cek is the caller's (bo_secret_free); NULL on error.
  * Context: any thread (a token may block). The client must call bo_handoff_check_request
  * first: an unwrap of an arbitrary RecipientInfo is a decryption oracle. */

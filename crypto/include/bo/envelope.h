@@ -8,7 +8,7 @@
  * Accepted: ContentInfo with AuthEnvelopedData + AES-256-GCM (12-byte nonce, ICVlen 16, no
  * authAttrs) or EnvelopedData + AES-256-CBC, no originatorInfo, inner content type id-data,
  * content embedded, 1..16 RecipientInfos, each a KTRI (rsaEncryption or rsaesOaep with SHA-1/
- * SHA-2 and an empty label) or a KARI (ephemeral EC originator key,
+ * SHA-2 and an empty label, or sm2encrypt with a GM/T 0009 SM2Cipher) or a KARI (ephemeral EC originator key,
  * dhSinglePass-stdDH-sha{1,224,256,384,512}kdf-scheme, AES key wrap). Nothing may follow the
  * ContentInfo.
  */
@@ -41,14 +41,14 @@ typedef enum bo_envelope_cipher {
 } bo_envelope_cipher;
 
 typedef enum bo_ri_type {
-    BO_RI_KTRI = 1, /* key transport (RSA) */
+    BO_RI_KTRI = 1, /* key transport (RSA, SM2) */
     BO_RI_KARI = 2, /* key agreement (ECDH) */
 } bo_ri_type;
 
 typedef struct bo_envelope_ri {
     bo_ri_type type;
     const char *alg;   /* static text: "rsaes-pkcs1-v1_5", "rsaes-oaep(SHA256,mgf1-SHA256)",
-                          "ecdh(SHA256-kdf)+AES-256-WRAP", ... */
+                          "sm2encrypt", "ecdh(SHA256-kdf)+AES-256-WRAP", ... */
     int rid_is_ski;    /* the (first) recipient identifier is a subject key identifier; else
                           IssuerAndSerialNumber */
     bo_bytes der;      /* the RecipientInfo's DER, exactly as in the envelope */
@@ -84,8 +84,8 @@ bo_err bo_envelope_info_file(const char *path, bo_envelope_info *info, char *det
 void bo_envelope_info_cleanup(bo_envelope_info *info);
 
 /** Whether a RecipientInfo (DER) is addressed to a certificate (DER): its recipient
- * identifier names it (issuer and serial, or subject key identifier) and the kinds fit (KTRI
- * for an RSA certificate, KARI for an EC one).
+ * identifier names it (issuer and serial, or subject key identifier) and the kinds fit (an RSA
+ * KTRI for an RSA certificate, an sm2encrypt KTRI for an SM2 one, a KARI for an EC one).
  * Errors: BO_E_RECIPIENT_MISMATCH, BO_E_ENVELOPE_MALFORMED, BO_E_ENVELOPE_CIPHER,
  * BO_E_CERT_INVALID. Context: any thread. */
 bo_err bo_envelope_recipient_matches(const uint8_t *ri_der, size_t ri_len, const uint8_t *cert_der,

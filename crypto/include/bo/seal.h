@@ -6,8 +6,10 @@
  * constant memory, BER indefinite-length (like `openssl cms -stream`) or DER. Recipients:
  * RSA certificates get a KeyTransRecipientInfo (RSAES-OAEP with SHA-256 and MGF1-SHA-256 by
  * default, or PKCS#1 v1.5), EC P-256 certificates a KeyAgreeRecipientInfo
- * (dhSinglePass-stdDH-sha256kdf-scheme, ephemeral key, id-aes256-wrap). The CEK is generated
- * here, so the sealer can also compute the key commitment (bo/cek.h) the server records.
+ * (dhSinglePass-stdDH-sha256kdf-scheme, ephemeral key, id-aes256-wrap), SM2 certificates a
+ * KeyTransRecipientInfo with sm2encrypt (the GM/T 0009 SM2 ciphertext of the CEK; the content
+ * cipher stays AES, docs/sealed-bids.md §3.1). The CEK is generated here, so the sealer can
+ * also compute the key commitment (bo/cek.h) the server records.
  */
 #ifndef BO_SEAL_H
 #define BO_SEAL_H
@@ -29,7 +31,8 @@ typedef enum bo_seal_cipher {
 } bo_seal_cipher;
 
 typedef enum bo_seal_rsa {
-    BO_SEAL_RSA_OAEP_SHA256 = 0, /* RSAES-OAEP, SHA-256, MGF1-SHA-256, empty label */
+    BO_SEAL_RSA_OAEP_SHA256 = 0, /* RSAES-OAEP, SHA-256, MGF1-SHA-256, empty label (RSA only:
+                                    EC and SM2 recipients ignore it) */
     BO_SEAL_RSA_PKCS1 = 1,       /* RSAES-PKCS1-v1_5, for tokens without OAEP-SHA256 */
 } bo_seal_rsa;
 
@@ -70,8 +73,8 @@ typedef struct bo_seal bo_seal;
  * Errors: NULL with *err = BO_E_INVALID_ARG (no or more than BO_SEAL_MAX_RECIPIENTS
  * certificates, an oid not [A-Za-z0-9._-]{1,64}, a USCC failing the GB 32100 check, a CEK
  * that is not 32 bytes), BO_E_CERT_INVALID,
- * BO_E_UNSUPPORTED_KEY (not RSA 2048..8192 or P-256: SM2 and Ed25519 cannot be recipients
- * here), BO_E_INTERNAL, and what out returns; detail (may be NULL) gets a sentence.
+ * BO_E_UNSUPPORTED_KEY (not RSA 2048..8192, P-256 or SM2: e.g. Ed25519 or P-384 cannot be
+ * recipients), BO_E_INTERNAL, and what out returns; detail (may be NULL) gets a sentence.
  * Ownership: bo_seal_free; out and ud must stay valid until then.
  * Context: any thread; one thread per bo_seal. */
 bo_seal *bo_seal_new(const bo_seal_opts *o, const bo_bytes *certs, size_t n_certs, bo_write_fn out,

@@ -64,9 +64,13 @@ if $b pki init "$d/pki" >/dev/null 2>&1; then
     check 1 "submit: a record for another opening" $b bidder submit --oid T-2 --bid "$d/bid.cms" \
         --server wss://localhost:1/ws --cert "$r/sign-cert.pem" --key "$r/sign-key.pem" \
         --enc-cert "$r/enc-cert.pem"
-    check 1 "seal: SM2 cannot receive a sealed bid" $b seal --oid T-1 --form price=1 \
+    check 0 "seal: to an SM2 encryption certificate" $b seal --oid T-1 --form price=1 \
         --cert "$d/pki/bidders/b3-sm2/sign-cert.pem" --key "$d/pki/bidders/b3-sm2/sign-key.pem" \
-        --enc-cert "$d/pki/bidders/b3-sm2/enc-cert.pem" --out "$d/sm2.cms"
+        --enc-cert "$d/pki/bidders/b3-sm2/enc-cert.pem" --out "$d/sm2.cms" --quiet
+    check 1 "seal: an Ed25519 certificate cannot receive a sealed bid" $b seal --oid T-1 \
+        --form price=1 --cert "$d/pki/bidders/b3-sm2/sign-cert.pem" \
+        --key "$d/pki/bidders/b3-sm2/sign-key.pem" --enc-cert "$d/pki/server/sign-cert.pem" \
+        --out "$d/ed.cms"
 else
     echo "FAIL: pki init"; fail=$((fail + 1))
 fi

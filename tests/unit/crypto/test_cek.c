@@ -1,19 +1,21 @@
 /* bo_cek_unwrap: every RecipientInfo shape the real `openssl cms` writes (issuer+serial and
- * subject key identifiers, PKCS#1 v1.5, OAEP with various hashes, KARI with several KDFs),
- * public refusals with their own codes, and one uniform code for everything that touches the
- * private key. */
+ * subject key identifiers, PKCS#1 v1.5, OAEP with various hashes, KARI with several KDFs) and the
+ * SM2 KTRI shapes (ours, NULL parameters, a subject key identifier; raw ciphertext layouts
+ * refused), public refusals with their own codes, and one uniform code for everything that
+ * touches the private key. */
 #include "sealed_test_util.h"
 
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "bo/cek.h"
 #include "bo/envelope.h"
 #include "bo/seal.h"
 
 static bo_pki_ca *g_ca;
-static st_party g_rsa, g_ec, g_rsa2, g_ec2;
+static st_party g_rsa, g_ec, g_rsa2, g_ec2, g_sm2, g_sm2b;
 static char *g_dir;
 static char *g_plain;
 static bo_secret *g_cek;
@@ -34,6 +36,8 @@ static int setup(void **state)
     st_party_make(g_ca, BO_KEY_EC_P256, BO_PKI_ENC, "enc-ec", &g_ec);
     st_party_make(g_ca, BO_KEY_RSA, BO_PKI_ENC, "enc-rsa-2", &g_rsa2);
     st_party_make(g_ca, BO_KEY_EC_P256, BO_PKI_ENC, "enc-ec-2", &g_ec2);
+    st_party_make(g_ca, BO_KEY_SM2, BO_PKI_ENC, "enc-sm2", &g_sm2);
+    st_party_make(g_ca, BO_KEY_SM2, BO_PKI_ENC, "enc-sm2-2", &g_sm2b);
     g_dir = st_tmpdir();
     write_party_files(&g_rsa, "rsa");
     write_party_files(&g_ec, "ec");
@@ -53,6 +57,8 @@ static int teardown(void **state)
     st_party_free(&g_ec);
     st_party_free(&g_rsa2);
     st_party_free(&g_ec2);
+    st_party_free(&g_sm2);
+    st_party_free(&g_sm2b);
     bo_pki_ca_free(g_ca);
     bo_secret_free(g_cek);
     tu_rmtree(g_dir);
@@ -325,12 +331,265 @@ static void uniform_failures(void **state)
     bo_buf_cleanup(&kari);
 }
 
+/* ---- SM2 key transport ------------------------------------------------------------------------ */
+
+/* SM2-encrypt m (n bytes) to p's certificate: the GM/T 0009 SM2Cipher DER OpenSSL writes. */
+static size_t sm2_encrypt(const st_party *p, const uint8_t *m, size_t n, uint8_t *out)
+{
+    const unsigned char *q = p->der;
+    X509 *x = d2i_X509(NULL, &q, (long)p->len);
+    assert_non_null(x);
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, X509_get0_pubkey(x), NULL);
+    size_t ol = 512;
+    assert_int_equal(EVP_PKEY_encrypt_init(c), 1);
+    assert_int_equal(EVP_PKEY_encrypt(c, out, &ol, m, n), 1);
+    EVP_PKEY_CTX_free(c);
+    X509_free(x);
+    return ol;
+}
+
+/* An SM2Cipher taken apart: x, y (32 bytes each, left-padded), C3 (32), C2. */
+typedef struct sm2_parts {
+    uint8_t x[32], y[32], c3[32], c2[256];
+    size_t c2_len;
+} sm2_parts;
+
+static const uint8_t *der_tlv(const uint8_t *p, uint8_t tag, size_t *len)
+{
+    assert_int_equal(p[0], tag);
+    if (p[1] == 0x81) {
+        *len = p[2];
+        return p + 3;
+    }
+    assert_true(p[1] < 0x80);
+    *len = p[1];
+    return p + 2;
+}
+
+static void sm2_split(const uint8_t *ct, size_t n, sm2_parts *o)
+{
+    size_t l;
+    const uint8_t *p = der_tlv(ct, 0x30, &l);
+    assert_int_equal((size_t)(p - ct) + l, n);
+    uint8_t *xy[2] = {o->x, o->y};
+    for (int i = 0; i < 2; i++) {
+        const uint8_t *v = der_tlv(p, 0x02, &l);
+        p = v + l;
+        while (l > 32) { /* a sign octet */
+            assert_int_equal(*v, 0);
+            v++;
+            l--;
+        }
+        memset(xy[i], 0, 32);
+        memcpy(xy[i] + 32 - l, v, l);
+    }
+    const uint8_t *v = der_tlv(p, 0x04, &l);
+    assert_int_equal(l, 32);
+    memcpy(o->c3, v, 32);
+    v = der_tlv(v + l, 0x04, &l);
+    assert_true(l <= sizeof o->c2);
+    memcpy(o->c2, v, l);
+    o->c2_len = l;
+}
+
+static const uint8_t ALG_SM2[] = {0x30, 0x0b, 0x06, 0x09, 0x2a, 0x81, 0x1c, 0xcf,
+                                  0x55, 0x01, 0x82, 0x2d, 0x03};
+static const uint8_t ALG_SM2_NULL[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x81, 0x1c, 0xcf,
+                                       0x55, 0x01, 0x82, 0x2d, 0x03, 0x05, 0x00};
+
+static void sm2_shapes(void **state)
+{
+    uint8_t k32[32], ct[512];
+    for (int i = 0; i < 32; i++)
+        k32[i] = (uint8_t)(0xa0 ^ i); /* g_cek */
+    bo_secret *cek = NULL;
+    /* ours */
+    bo_buf ri = our_ri(&g_sm2, BO_SEAL_RSA_OAEP_SHA256);
+    assert_non_null(memmem(ri.data, ri.len, ALG_SM2, sizeof ALG_SM2));
+    assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                     BO_E_OK);
+    assert_true(bo_secret_equal(cek, g_cek));
+    bo_secret_free(cek);
+    cek = NULL;
+    assert_int_equal(bo_envelope_recipient_matches(ri.data, ri.len, g_sm2.der, g_sm2.len), BO_E_OK);
+    /* another SM2 certificate, or the right one with another SM2 key (a renewed certificate) */
+    assert_int_equal(bo_envelope_recipient_matches(ri.data, ri.len, g_sm2b.der, g_sm2b.len),
+                     BO_E_RECIPIENT_MISMATCH);
+    assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2b.key, g_sm2b.der, g_sm2b.len, &cek),
+                     BO_E_RECIPIENT_MISMATCH);
+    assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2b.key, g_sm2.der, g_sm2.len, &cek),
+                     BO_E_RECIPIENT_MISMATCH);
+    /* kinds crossed: an SM2 KTRI is not for RSA, an RSA KTRI or a KARI not for SM2 */
+    assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_rsa.key, g_rsa.der, g_rsa.len, &cek),
+                     BO_E_RECIPIENT_MISMATCH);
+    bo_buf ktri = our_ri(&g_rsa, BO_SEAL_RSA_OAEP_SHA256);
+    bo_buf kari = our_ri(&g_ec, BO_SEAL_RSA_OAEP_SHA256);
+    assert_int_equal(bo_cek_unwrap(ktri.data, ktri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                     BO_E_RECIPIENT_MISMATCH);
+    assert_int_equal(bo_cek_unwrap(kari.data, kari.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                     BO_E_RECIPIENT_MISMATCH);
+    assert_int_equal(bo_envelope_recipient_matches(ktri.data, ktri.len, g_sm2.der, g_sm2.len),
+                     BO_E_RECIPIENT_MISMATCH);
+    assert_int_equal(bo_envelope_recipient_matches(kari.data, kari.len, g_sm2.der, g_sm2.len),
+                     BO_E_RECIPIENT_MISMATCH);
+    assert_null(cek);
+    bo_buf_cleanup(&ktri);
+    bo_buf_cleanup(&kari);
+    /* every truncation and a trailing byte */
+    for (size_t cut = 0; cut < ri.len; cut++)
+        assert_int_equal(bo_cek_unwrap(ri.data, cut, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                         BO_E_ENVELOPE_MALFORMED);
+    bo_buf_cleanup(&ri);
+
+    /* hand-built: parameters NULL (also read), absent (what we and GmSSL write); others not */
+    size_t cl = sm2_encrypt(&g_sm2, k32, 32, ct);
+    ri = make_ktri(&g_sm2, ALG_SM2_NULL, sizeof ALG_SM2_NULL, ct, cl);
+    assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                     BO_E_OK);
+    assert_memory_equal(bo_secret_cdata(cek), k32, 32);
+    bo_secret_free(cek);
+    cek = NULL;
+    bo_buf_cleanup(&ri);
+    static const uint8_t ALG_SM2_PARAM[] = {0x30, 0x0f, 0x06, 0x09, 0x2a, 0x81, 0x1c, 0xcf, 0x55,
+                                            0x01, 0x82, 0x2d, 0x03, 0x04, 0x02, 0x01, 0x02};
+    ri = make_ktri(&g_sm2, ALG_SM2_PARAM, sizeof ALG_SM2_PARAM, ct, cl);
+    assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                     BO_E_ENVELOPE_MALFORMED);
+    bo_buf_cleanup(&ri);
+
+    /* KTRI version 2 with the subject key identifier */
+    const unsigned char *q = g_sm2.der;
+    X509 *x = d2i_X509(NULL, &q, (long)g_sm2.len);
+    const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
+    assert_non_null(ski);
+    bo_buf_init(&ri, 1 << 12);
+    st_put(&ri, (uint8_t[]){0x02, 0x01, 0x02}, 3);
+    st_put_hdr(&ri, 0x80, (size_t)ASN1_STRING_length(ski));
+    st_put(&ri, ASN1_STRING_get0_data(ski), (size_t)ASN1_STRING_length(ski));
+    st_put(&ri, ALG_SM2, sizeof ALG_SM2);
+    st_put_hdr(&ri, 0x04, cl);
+    st_put(&ri, ct, cl);
+    st_wrap(&ri, 0, 0x30);
+    X509_free(x);
+    assert_int_equal(bo_envelope_recipient_matches(ri.data, ri.len, g_sm2.der, g_sm2.len), BO_E_OK);
+    assert_int_equal(bo_envelope_recipient_matches(ri.data, ri.len, g_sm2b.der, g_sm2b.len),
+                     BO_E_RECIPIENT_MISMATCH);
+    assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                     BO_E_OK);
+    assert_memory_equal(bo_secret_cdata(cek), k32, 32);
+    bo_secret_free(cek);
+    cek = NULL;
+    bo_buf_cleanup(&ri);
+
+    /* raw layouts of other tools (04 || x || y || C3 || C2 and 04 || x || y || C2 || C3): refused
+     * before any key operation, as a ciphertext form bidopen does not take */
+    sm2_parts sp;
+    sm2_split(ct, cl, &sp);
+    for (int order = 0; order < 2; order++) {
+        uint8_t raw[1 + 96 + 256];
+        size_t rl = 0;
+        raw[rl++] = 0x04;
+        memcpy(raw + rl, sp.x, 32);
+        rl += 32;
+        memcpy(raw + rl, sp.y, 32);
+        rl += 32;
+        if (order == 0) {
+            memcpy(raw + rl, sp.c3, 32);
+            memcpy(raw + rl + 32, sp.c2, sp.c2_len);
+        } else {
+            memcpy(raw + rl, sp.c2, sp.c2_len);
+            memcpy(raw + rl + sp.c2_len, sp.c3, 32);
+        }
+        rl += 32 + sp.c2_len;
+        ri = make_ktri(&g_sm2, ALG_SM2, sizeof ALG_SM2, raw, rl);
+        assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                         BO_E_ENVELOPE_CIPHER);
+        assert_int_equal(bo_envelope_recipient_matches(ri.data, ri.len, g_sm2.der, g_sm2.len),
+                         BO_E_ENVELOPE_CIPHER);
+        bo_buf_cleanup(&ri);
+    }
+    /* the ASN.1 form with C2 and C3 swapped (C2 is 32 bytes too, so it parses): the hash fails */
+    {
+        uint8_t sw[512];
+        memcpy(sw, ct, cl);
+        uint8_t *c3 = memmem(sw, cl, sp.c3, 32);
+        uint8_t *c2 = memmem(sw, cl, sp.c2, 32);
+        assert_non_null(c3);
+        assert_non_null(c2);
+        memcpy(c3, sp.c2, 32);
+        memcpy(c2, sp.c3, 32);
+        ri = make_ktri(&g_sm2, ALG_SM2, sizeof ALG_SM2, sw, cl);
+        assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                         BO_E_UNWRAP_FAILED);
+        bo_buf_cleanup(&ri);
+    }
+    assert_null(cek);
+}
+
+/* Everything after the public checks is the one code: any flipped byte of x, y, C3 or C2, a key
+ * of another length inside a perfectly good SM2 ciphertext, the wrong SM2 key. */
+static void sm2_uniform_failures(void **state)
+{
+    bo_secret *cek = NULL;
+    uint8_t ct[512];
+    uint8_t k32[32] = {7, 7, 7};
+    size_t cl = sm2_encrypt(&g_sm2, k32, 32, ct);
+    bo_buf ri = make_ktri(&g_sm2, ALG_SM2, sizeof ALG_SM2, ct, cl);
+    /* every byte inside the SM2Cipher SEQUENCE (30 81 L): the 8 tag and length octets of x, y,
+     * C3 and C2 are a public refusal of the layout, every other byte the one code */
+    assert_int_equal(ri.data[ri.len - cl], 0x30);
+    assert_int_equal(ri.data[ri.len - cl + 1], 0x81);
+    int unwrap = 0, layout = 0;
+    for (size_t i = ri.len - cl + 3; i < ri.len; i++) {
+        ri.data[i] ^= 0x10;
+        bo_err e = bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek);
+        ri.data[i] ^= 0x10;
+        assert_null(cek);
+        if (e == BO_E_UNWRAP_FAILED)
+            unwrap++;
+        else if (e == BO_E_ENVELOPE_CIPHER)
+            layout++;
+        else
+            fail_msg("byte %zu of the SM2 ciphertext: %s", i - (ri.len - cl), bo_err_name(e));
+    }
+    assert_int_equal(layout, 8);
+    assert_int_equal(unwrap, (int)cl - 3 - 8);
+    assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                     BO_E_OK);
+    assert_memory_equal(bo_secret_cdata(cek), k32, 32);
+    bo_secret_free(cek);
+    cek = NULL;
+    bo_buf_cleanup(&ri);
+    /* good SM2 ciphertexts of keys of another length */
+    static const size_t lens[] = {16, 31, 33, 48, 64, 65, 200};
+    uint8_t m[200] = {1};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        cl = sm2_encrypt(&g_sm2, m, lens[i], ct);
+        ri = make_ktri(&g_sm2, ALG_SM2, sizeof ALG_SM2, ct, cl);
+        bo_err e = bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek);
+        if (e != BO_E_UNWRAP_FAILED)
+            fail_msg("a %zu-byte key: %s", lens[i], bo_err_name(e));
+        assert_null(cek);
+        bo_buf_cleanup(&ri);
+    }
+    /* sealed to g_sm2b's key but claiming g_sm2's certificate: the key really is g_sm2's, the
+     * decryption fails */
+    cl = sm2_encrypt(&g_sm2b, k32, 32, ct);
+    ri = make_ktri(&g_sm2, ALG_SM2, sizeof ALG_SM2, ct, cl);
+    assert_int_equal(bo_cek_unwrap(ri.data, ri.len, g_sm2.key, g_sm2.der, g_sm2.len, &cek),
+                     BO_E_UNWRAP_FAILED);
+    assert_null(cek);
+    bo_buf_cleanup(&ri);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shapes_from_openssl),
         cmocka_unit_test(public_refusals),
         cmocka_unit_test(uniform_failures),
+        cmocka_unit_test(sm2_shapes),
+        cmocka_unit_test(sm2_uniform_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -277,8 +277,8 @@ static void openssl_made(void **state)
 }
 
 /* The demo PKI's bidders (crypto/README.md): bids sealed by `openssl cms` to their encryption
- * certificates open with their keys (PEM and PKCS#12); SM2 certificates cannot receive a bid
- * here; a bid sealed to a certificate that was since renewed does not open with the new key,
+ * certificates open with their keys (PEM and PKCS#12); bids sealed here to SM2 certificates
+ * open with theirs (bidopen and `openssl cms`); a bid sealed to a certificate that was since renewed does not open with the new key,
  * which is exactly what the pre-flight check must tell the bidder. */
 static void demo_pki_bids(void **state)
 {
@@ -327,16 +327,42 @@ static void demo_pki_bids(void **state)
         bo_blob_list_cleanup(&chain);
         bo_key_free(k);
     }
-    /* SM2 encryption certificates: refused when sealing */
+    /* SM2 encryption certificates (GM and mixed dual certificates): sealed here, opened with
+     * their keys by bidopen and by `openssl cms -decrypt` */
     char path[1024];
-    snprintf(path, sizeof path, "%s/bidders/b3-sm2/enc-cert.pem", demo);
-    bo_blob_list sm2 = {0};
-    assert_int_equal(bo_pem_chain_load(path, &sm2), BO_E_OK);
     bo_seal_opts o = {.oid = "op-1", .uscc = ST_USCC};
     bo_seal_result res = {0};
-    assert_int_equal(bo_seal_file(g_plain, env, &o, &sm2.list.v[0], 1, &res, NULL, 0),
-                     BO_E_UNSUPPORTED_KEY);
-    bo_blob_list_cleanup(&sm2);
+    for (int b = 0; b < 2; b++) {
+        const char *who = b ? "b4-mixed" : "b3-sm2";
+        snprintf(path, sizeof path, "%s/bidders/%s/enc-cert.pem", demo, who);
+        bo_blob_list sm2 = {0};
+        assert_int_equal(bo_pem_chain_load(path, &sm2), BO_E_OK);
+        o.cipher = b ? BO_SEAL_AES256_CBC : BO_SEAL_AES256_GCM;
+        assert_int_equal(bo_seal_file(g_plain, env, &o, &sm2.list.v[0], 1, &res, NULL, 0),
+                         BO_E_OK);
+        assert_int_equal(st_sh("openssl cms -decrypt -binary -inform DER -in '%s' -out '%s' "
+                               "-inkey '%s/bidders/%s/enc-key.pem' -recip '%s'",
+                               env, out, demo, who, path),
+                         0);
+        assert_plain(out, g_pt, g_pt_len);
+        remove(out);
+        snprintf(path, sizeof path, "%s/bidders/%s/enc-key.pem", demo, who);
+        bo_err ke = BO_E_OK;
+        bo_key *k = bo_key_load(path, NULL, &ke, NULL, 0);
+        assert_non_null(k);
+        const bo_bytes *ri = &res.ri.list.v[0];
+        bo_secret *cek = NULL;
+        assert_int_equal(bo_cek_unwrap(ri->p, ri->len, k, sm2.list.v[0].p, sm2.list.v[0].len,
+                                       &cek),
+                         BO_E_OK);
+        assert_int_equal(bo_envelope_decrypt(env, cek, out, NULL, NULL, NULL, 0), BO_E_OK);
+        assert_plain(out, g_pt, g_pt_len);
+        remove(out);
+        bo_secret_free(cek);
+        bo_key_free(k);
+        bo_seal_result_cleanup(&res);
+        bo_blob_list_cleanup(&sm2);
+    }
     /* renewed: sealed to the old certificate, the new key and certificate are not its recipient */
     snprintf(path, sizeof path, "%s/bidders/renewed/enc-cert.pem", demo);
     bo_blob_list old = {0}, fresh = {0};

@@ -1,17 +1,20 @@
-/* bo_seal: every recipient kind, cipher and encoding, checked against the real `openssl cms
- * -decrypt`; the seal record (sizes, hashes, commitment); refusals; a sealed package. */
+/* bo_seal: every recipient kind (RSA, EC P-256, SM2), cipher and encoding, checked against the
+ * real `openssl cms -decrypt`; the seal record (sizes, hashes, commitment); refusals; a sealed
+ * package. */
 #include "sealed_test_util.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 
 #include "bo/cek.h"
+#include "bo/envelope.h"
 #include "bo/hash.h"
 #include "bo/package.h"
 #include "bo/seal.h"
 
 static bo_pki_ca *g_ca;
-static st_party g_rsa, g_ec, g_sign;
+static st_party g_rsa, g_ec, g_sm2, g_sign;
 static char *g_dir;
 static char *g_plain;      /* plaintext file */
 static uint8_t *g_pt;
@@ -35,10 +38,12 @@ static int setup(void **state)
     g_ca = st_ca();
     st_party_make(g_ca, BO_KEY_RSA, BO_PKI_ENC, "bidder-enc-rsa", &g_rsa);
     st_party_make(g_ca, BO_KEY_EC_P256, BO_PKI_ENC, "bidder-enc-ec", &g_ec);
+    st_party_make(g_ca, BO_KEY_SM2, BO_PKI_ENC, "bidder-enc-sm2", &g_sm2);
     st_party_make(g_ca, BO_KEY_EC_P256, BO_PKI_SIGN, "bidder-sign", &g_sign);
     g_dir = st_tmpdir();
     write_party_files(&g_rsa, "rsa");
     write_party_files(&g_ec, "ec");
+    write_party_files(&g_sm2, "sm2");
     g_pt = malloc(g_pt_len);
     st_random(g_pt, g_pt_len, 42);
     g_plain = st_path(g_dir, "plain.bin");
@@ -50,6 +55,7 @@ static int teardown(void **state)
 {
     st_party_free(&g_rsa);
     st_party_free(&g_ec);
+    st_party_free(&g_sm2);
     st_party_free(&g_sign);
     bo_pki_ca_free(g_ca);
     tu_rmtree(g_dir);
@@ -105,9 +111,10 @@ static void every_combination(void **state)
         bo_seal_rsa pad;
     } recips[] = {{&g_rsa, "rsa", BO_SEAL_RSA_OAEP_SHA256},
                   {&g_rsa, "rsa", BO_SEAL_RSA_PKCS1},
-                  {&g_ec, "ec", BO_SEAL_RSA_OAEP_SHA256}};
+                  {&g_ec, "ec", BO_SEAL_RSA_OAEP_SHA256},
+                  {&g_sm2, "sm2", BO_SEAL_RSA_OAEP_SHA256}}; /* the padding is RSA's only */
     char *env = st_path(g_dir, "env.der");
-    for (size_t r = 0; r < 3; r++)
+    for (size_t r = 0; r < sizeof recips / sizeof recips[0]; r++)
         for (int cipher = 0; cipher < 2; cipher++)
             for (int der = 0; der < 2; der++) {
                 bo_seal_opts o = {.cipher = (bo_seal_cipher)cipher, .rsa_padding = recips[r].pad,
@@ -223,6 +230,175 @@ static void empty_content(void **state)
     free(empty);
 }
 
+/* SM2 encryption certificates (the encryption half of GM dual certificates): a KTRI, version 0,
+ * IssuerAndSerialNumber, keyEncryptionAlgorithm sm2encrypt (1.2.156.10197.1.301.3) without
+ * parameters, encryptedKey the GM/T 0009 SM2Cipher of the CEK (checked here with plain OpenSSL);
+ * EnvelopedData keeps version 0. Then the whole way back: inspection, matching, unwrap,
+ * decryption, the commitment from the key, and `openssl cms -decrypt`. */
+static void sm2_recipient(void **state)
+{
+    uint8_t k[32];
+    for (int i = 0; i < 32; i++)
+        k[i] = (uint8_t)(0x5a ^ (i * 3));
+    bo_err e = BO_E_OK;
+    bo_secret *cek = bo_secret_from(k, 32, &e);
+    st_party other;
+    st_party_make(g_ca, BO_KEY_SM2, BO_PKI_ENC, "bidder-enc-sm2-other", &other);
+    BIO *kb = BIO_new_mem_buf(g_sm2.key_pem.data, (int)g_sm2.key_pem.len);
+    EVP_PKEY *sk = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+    BIO_free(kb);
+    assert_non_null(sk);
+    char *env = st_path(g_dir, "sm2.cms");
+    char *out = st_path(g_dir, "sm2.out");
+    static const uint8_t alg[] = {0x30, 0x0b, 0x06, 0x09, 0x2a, 0x81, 0x1c, 0xcf,
+                                  0x55, 0x01, 0x82, 0x2d, 0x03};
+    for (int cipher = 0; cipher < 2; cipher++) {
+        bo_seal_opts o = {.cipher = (bo_seal_cipher)cipher, .oid = "op-1", .uscc = ST_USCC,
+                          .cek = cek};
+        bo_bytes c = st_bytes(&g_sm2);
+        bo_seal_result res = {0};
+        char detail[256] = "";
+        assert_int_equal(bo_seal_file(g_plain, env, &o, &c, 1, &res, detail, sizeof detail),
+                         BO_E_OK);
+        check_record(&res, env);
+        /* the RecipientInfo, byte by byte: SEQUENCE { 0, IssuerAndSerialNumber, alg, ek } */
+        const bo_bytes *ri = &res.ri.list.v[0];
+        assert_int_equal(ri->p[0], 0x30);
+        const uint8_t *a = memmem(ri->p, ri->len, alg, sizeof alg);
+        assert_non_null(a);
+        size_t at = (size_t)(a - ri->p) + sizeof alg;
+        assert_int_equal(ri->p[at], 0x04);
+        size_t ekl = ri->p[at + 1] == 0x81 ? ri->p[at + 2] : ri->p[at + 1];
+        size_t hl = ri->p[at + 1] == 0x81 ? 3 : 2;
+        assert_int_equal(at + hl + ekl, ri->len); /* the encryptedKey is the last element */
+        assert_true(ekl >= 131 && ekl <= 141);    /* SEQUENCE { x, y, C3 (32), C2 (32) } */
+        assert_int_equal(ri->p[at + hl], 0x30);
+        uint8_t pt[64];
+        size_t ptl = sizeof pt;
+        EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, sk, NULL);
+        assert_int_equal(EVP_PKEY_decrypt_init(pc), 1);
+        assert_int_equal(EVP_PKEY_decrypt(pc, pt, &ptl, ri->p + at + hl, ekl), 1);
+        EVP_PKEY_CTX_free(pc);
+        assert_int_equal(ptl, 32);
+        assert_memory_equal(pt, k, 32);
+        /* EnvelopedData with only this KTRI stays version 0 (BER: the version follows at once) */
+        size_t n;
+        uint8_t *b = st_slurp(env, &n);
+        static const uint8_t ver0_env[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+                                           0x07, 0x03, 0xa0, 0x80, 0x30, 0x80, 0x02, 0x01, 0x00};
+        if (cipher == BO_SEAL_AES256_CBC)
+            assert_non_null(memmem(b, n, ver0_env, sizeof ver0_env));
+        free(b);
+
+        /* inspection and matching */
+        bo_envelope_info info;
+        assert_int_equal(bo_envelope_info_file(env, &info, detail, sizeof detail), BO_E_OK);
+        assert_int_equal(info.type, cipher ? BO_ENVELOPE_ENVELOPED : BO_ENVELOPE_AUTH_ENVELOPED);
+        assert_int_equal(info.n_ri, 1);
+        assert_int_equal(info.ri[0].type, BO_RI_KTRI);
+        assert_string_equal(info.ri[0].alg, "sm2encrypt");
+        assert_false(info.ri[0].rid_is_ski);
+        assert_int_equal(info.ri[0].der.len, ri->len);
+        assert_memory_equal(info.ri[0].der.p, ri->p, ri->len);
+        assert_int_equal(bo_envelope_recipient_matches(ri->p, ri->len, g_sm2.der, g_sm2.len),
+                         BO_E_OK);
+        assert_int_equal(bo_envelope_recipient_matches(ri->p, ri->len, other.der, other.len),
+                         BO_E_RECIPIENT_MISMATCH);
+        assert_int_equal(bo_envelope_recipient_matches(ri->p, ri->len, g_rsa.der, g_rsa.len),
+                         BO_E_RECIPIENT_MISMATCH);
+        assert_int_equal(bo_envelope_recipient_matches(ri->p, ri->len, g_ec.der, g_ec.len),
+                         BO_E_RECIPIENT_MISMATCH);
+        size_t idx = 9;
+        assert_int_equal(bo_envelope_find_recipient(&info, g_sm2.der, g_sm2.len, &idx), BO_E_OK);
+        assert_int_equal(idx, 0);
+        assert_int_equal(bo_envelope_find_recipient(&info, other.der, other.len, &idx),
+                         BO_E_RECIPIENT_MISMATCH);
+
+        /* unwrap: the bidder's key; not another SM2 key, not with kinds crossed */
+        bo_secret *got = NULL;
+        assert_int_equal(bo_cek_unwrap(ri->p, ri->len, g_sm2.key, g_sm2.der, g_sm2.len, &got),
+                         BO_E_OK);
+        assert_true(bo_secret_equal(got, cek));
+        bo_secret_free(got);
+        got = NULL;
+        /* the same key from a PKCS#12 file (a .pfx, as CAs hand them out) */
+        bo_buf p12;
+        bo_buf_init(&p12, 1 << 16);
+        assert_int_equal(bo_pki_pkcs12(&g_sm2.key_pem, &g_sm2.cert_pem, "pw", "enc", &p12),
+                         BO_E_OK);
+        bo_key *pk = bo_key_from_mem(p12.data, p12.len, "pw", &e, NULL, 0);
+        assert_non_null(pk);
+        assert_int_equal(bo_key_alg(pk), BO_KEY_SM2);
+        assert_int_equal(bo_cek_unwrap(ri->p, ri->len, pk, g_sm2.der, g_sm2.len, &got), BO_E_OK);
+        assert_true(bo_secret_equal(got, cek));
+        bo_secret_free(got);
+        got = NULL;
+        bo_key_free(pk);
+        bo_buf_cleanup_wipe(&p12);
+        assert_int_equal(bo_cek_unwrap(ri->p, ri->len, other.key, g_sm2.der, g_sm2.len, &got),
+                         BO_E_RECIPIENT_MISMATCH);
+        assert_int_equal(bo_cek_unwrap(ri->p, ri->len, other.key, other.der, other.len, &got),
+                         BO_E_RECIPIENT_MISMATCH);
+        assert_int_equal(bo_cek_unwrap(ri->p, ri->len, g_rsa.key, g_rsa.der, g_rsa.len, &got),
+                         BO_E_RECIPIENT_MISMATCH);
+        assert_null(got);
+
+        /* decryption with the CEK, and the commitment a client computes from the key */
+        bo_decrypt_opts dop = {.expect_sha256 = res.record.env_sha256};
+        assert_int_equal(bo_envelope_decrypt(env, cek, out, &dop, NULL, detail, sizeof detail),
+                         BO_E_OK);
+        uint8_t *dec = st_slurp(out, &n);
+        assert_int_equal(n, g_pt_len);
+        assert_memory_equal(dec, g_pt, g_pt_len);
+        free(dec);
+        remove(out);
+        uint8_t cm[32];
+        assert_int_equal(bo_envelope_commitment_from_key(env, g_sm2.key, g_sm2.der, g_sm2.len,
+                                                         "op-1", ST_USCC, cm, detail,
+                                                         sizeof detail),
+                         BO_E_OK);
+        assert_memory_equal(cm, res.record.commitment, 32);
+        assert_int_equal(bo_envelope_commitment_from_key(env, other.key, other.der, other.len,
+                                                         "op-1", ST_USCC, cm, NULL, 0),
+                         BO_E_RECIPIENT_MISMATCH);
+        openssl_opens(env, "sm2", g_pt, g_pt_len);
+        bo_envelope_info_cleanup(&info);
+        bo_seal_result_cleanup(&res);
+    }
+    /* next to RSA and EC recipients: each opens it, with bidopen and with openssl */
+    bo_bytes three[3] = {st_bytes(&g_sm2), st_bytes(&g_rsa), st_bytes(&g_ec)};
+    const st_party *who[3] = {&g_sm2, &g_rsa, &g_ec};
+    const char *names[3] = {"sm2", "rsa", "ec"};
+    bo_seal_opts o = {.oid = "op-1", .uscc = ST_USCC, .der = 1, .cek = cek};
+    bo_seal_result res = {0};
+    assert_int_equal(bo_seal_file(g_plain, env, &o, three, 3, &res, NULL, 0), BO_E_OK);
+    check_record(&res, env);
+    bo_envelope_info info;
+    assert_int_equal(bo_envelope_info_file(env, &info, NULL, 0), BO_E_OK);
+    assert_int_equal(info.n_ri, 3);
+    for (size_t i = 0; i < 3; i++) {
+        size_t idx = 9;
+        assert_int_equal(bo_envelope_find_recipient(&info, who[i]->der, who[i]->len, &idx),
+                         BO_E_OK);
+        assert_int_equal(info.ri[idx].der.len, res.ri.list.v[i].len);
+        assert_memory_equal(info.ri[idx].der.p, res.ri.list.v[i].p, res.ri.list.v[i].len);
+        bo_secret *got = NULL;
+        assert_int_equal(bo_cek_unwrap(info.ri[idx].der.p, info.ri[idx].der.len, who[i]->key,
+                                       who[i]->der, who[i]->len, &got),
+                         BO_E_OK);
+        assert_true(bo_secret_equal(got, cek));
+        bo_secret_free(got);
+        openssl_opens(env, names[i], g_pt, g_pt_len);
+    }
+    bo_envelope_info_cleanup(&info);
+    bo_seal_result_cleanup(&res);
+    EVP_PKEY_free(sk);
+    st_party_free(&other);
+    bo_secret_free(cek);
+    free(env);
+    free(out);
+}
+
 static bo_err fail_after(void *ud, const uint8_t *p, size_t n)
 {
     size_t *left = ud;
@@ -271,19 +447,35 @@ static void refusals(void **state)
     bo_bytes junk = {(const uint8_t *)"\x30\x03\x02\x01\x00", 5};
     assert_null(bo_seal_new(&ok, &junk, 1, st_buf_write, &out, &e, NULL, 0));
     assert_int_equal(e, BO_E_CERT_INVALID);
-    /* SM2 and Ed25519 certificates cannot receive a bid here */
-    st_party sm2, ed;
-    st_party_make(g_ca, BO_KEY_SM2, BO_PKI_ENC, "sm2-enc", &sm2);
+    /* P-384 (bo_pki's BO_KEY_OTHER) and Ed25519 certificates cannot receive a bid, also not
+     * next to a good one */
+    st_party ed;
     st_party_make(g_ca, BO_KEY_ED25519, BO_PKI_SIGN, "ed", &ed);
+    bo_pki_leaf_opts lo = {.alg = BO_KEY_OTHER, .subj = {.c = "CN", .cn = "p384-enc"},
+                           .uscc = ST_USCC, .usage = BO_PKI_ENC, .not_before = ST_NOW - DAY_MS,
+                           .not_after = ST_NOW + DAY_MS};
+    bo_buf p384_pem;
+    bo_buf_init(&p384_pem, 1 << 16);
+    assert_int_equal(bo_pki_issue(g_ca, &lo, NULL, &p384_pem, NULL), BO_E_OK);
+    bo_blob_list p384 = {0};
+    assert_int_equal(bo_pem_chain_parse(p384_pem.data, p384_pem.len, &p384), BO_E_OK);
     char detail[256] = "";
-    bo_bytes s = st_bytes(&sm2);
+    bo_bytes s = p384.list.v[0];
     assert_null(bo_seal_new(&ok, &s, 1, st_buf_write, &out, &e, detail, sizeof detail));
     assert_int_equal(e, BO_E_UNSUPPORTED_KEY);
-    assert_non_null(strstr(detail, "sm2"));
+    assert_non_null(strstr(detail, bo_keyalg_name(BO_KEY_OTHER)));
+    assert_non_null(strstr(detail, "SM2"));
     s = st_bytes(&ed);
-    assert_null(bo_seal_new(&ok, &s, 1, st_buf_write, &out, &e, NULL, 0));
+    detail[0] = 0;
+    assert_null(bo_seal_new(&ok, &s, 1, st_buf_write, &out, &e, detail, sizeof detail));
     assert_int_equal(e, BO_E_UNSUPPORTED_KEY);
-    st_party_free(&sm2);
+    assert_non_null(strstr(detail, bo_keyalg_name(BO_KEY_ED25519)));
+    bo_bytes mixed[2] = {st_bytes(&g_sm2), st_bytes(&ed)};
+    assert_null(bo_seal_new(&ok, mixed, 2, st_buf_write, &out, &e, NULL, 0));
+    assert_int_equal(e, BO_E_UNSUPPORTED_KEY);
+    assert_int_equal(out.len, 0); /* nothing written */
+    bo_blob_list_cleanup(&p384);
+    bo_buf_cleanup(&p384_pem);
     st_party_free(&ed);
 
     /* DER: exactly content_len bytes */
@@ -398,7 +590,7 @@ int main(void)
         cmocka_unit_test(every_combination), cmocka_unit_test(commitment_in_record),
         cmocka_unit_test(two_recipients),    cmocka_unit_test(empty_content),
         cmocka_unit_test(refusals),          cmocka_unit_test(odd_pieces),
-        cmocka_unit_test(sealed_package),
+        cmocka_unit_test(sealed_package),    cmocka_unit_test(sm2_recipient),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
