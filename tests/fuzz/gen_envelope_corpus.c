@@ -2,7 +2,7 @@
  * <root>/package. Envelopes: of each kind sealed
  * with the fixture's CEK (envelope_fixture.h) around a small bid package signed by the
  * fixture's key (GCM and CBC, BER and DER, KARI alone and with an RSA KTRI in OAEP or PKCS#1
- * v1.5, empty content, nested content segments, a non-package plaintext), and broken ones
+ * v1.5 or an SM2 KTRI, an SM2 KTRI alone, empty content, nested content segments, a non-package plaintext), and broken ones
  * (truncated, tag / ciphertext / header flipped, trailing byte). Packages: the same package,
  * a form-only one, and broken ones (truncated, bad magic, a non-canonical manifest, a flipped
  * document byte, a trailing byte). Run it when a format
@@ -83,6 +83,15 @@ int main(int argc, char **argv)
     check(ca ? bo_pki_issue(ca, &lo, &kp, &cp, NULL) : e, "rsa leaf");
     bo_blob_list rsa = {0};
     check(bo_pem_chain_parse(cp.data, cp.len, &rsa), "rsa cert");
+    lo.alg = BO_KEY_SM2;
+    lo.subj.cn = "sm2";
+    bo_buf_cleanup_wipe(&kp);
+    bo_buf_cleanup(&cp);
+    bo_buf_init(&kp, 1 << 16);
+    bo_buf_init(&cp, 1 << 16);
+    check(bo_pki_issue(ca, &lo, &kp, &cp, NULL), "sm2 leaf");
+    bo_blob_list sm2 = {0};
+    check(bo_pem_chain_parse(cp.data, cp.len, &sm2), "sm2 cert");
 
     /* the plaintext: a small package signed by the fixture's key */
     bo_package_field form[] = {{"price", "1234567.89"}, {"duration", "365"}, {"pm", "张三"}};
@@ -121,6 +130,16 @@ int main(int argc, char **argv)
         put(kinds[i].name, out.data, out.len);
         bo_buf_cleanup(&out);
     }
+    /* SM2 key transport (GM/T 0009 ciphertext): next to the fixture's KARI, and alone */
+    bo_bytes with_sm2[2] = {fxc, sm2.list.v[0]};
+    bo_buf_init(&out, 1 << 20);
+    seal(&f, BO_SEAL_AES256_GCM, 0, 0, with_sm2, 2, &pkg, &out);
+    put("gcm-ber-kari-ktri-sm2", out.data, out.len);
+    bo_buf_cleanup(&out);
+    bo_buf_init(&out, 1 << 20);
+    seal(&f, BO_SEAL_AES256_CBC, 1, 0, &sm2.list.v[0], 1, &pkg, &out);
+    put("cbc-der-ktri-sm2", out.data, out.len);
+    bo_buf_cleanup(&out);
     /* empty content; a plaintext that is not a package */
     bo_buf empty, junk;
     bo_buf_init(&empty, 16);
@@ -238,6 +257,7 @@ int main(int argc, char **argv)
     bo_buf_cleanup(&empty);
     bo_buf_cleanup(&junk);
     bo_blob_list_cleanup(&rsa);
+    bo_blob_list_cleanup(&sm2);
     bo_buf_cleanup_wipe(&kp);
     bo_buf_cleanup(&cp);
     bo_pki_ca_free(ca);
