@@ -1,5 +1,6 @@
 #include "bo/sigpayload.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "bo/hash.h"
@@ -9,72 +10,65 @@
 static const bo_wire_caps record_caps = {
     .frame = 16u << 20, .depth = 8, .elems = 2000000, .str = 64u << 10, .bin = 64u << 10};
 
+/* A canonical msgpack array from a format: s = string, h = 32-byte hash or key (bin),
+ * B = bytes (pointer, length), u = uint64_t, i = int64_t. */
+static bo_err tuple(bo_buf *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bo_err err = bo_mp_array_header(out, (uint32_t)strlen(fmt));
+    for (const char *f = fmt; !err && *f; f++) {
+        switch (*f) {
+        case 's': {
+            const char *str = va_arg(ap, const char *);
+            err = bo_mp_str(out, str, strlen(str));
+            break;
+        }
+        case 'h':
+            err = bo_mp_bin(out, va_arg(ap, const uint8_t *), 32);
+            break;
+        case 'B': {
+            const uint8_t *p = va_arg(ap, const uint8_t *);
+            err = bo_mp_bin(out, p, va_arg(ap, size_t));
+            break;
+        }
+        case 'u':
+            err = bo_mp_u64(out, va_arg(ap, uint64_t));
+            break;
+        case 'i':
+            err = bo_mp_i64(out, va_arg(ap, int64_t));
+            break;
+        default:
+            err = BO_E_INVALID_ARG;
+        }
+    }
+    va_end(ap);
+    return err;
+}
+
 bo_err bo_sigpayload_auth(bo_buf *out, const uint8_t nonce[32], const char *role, int64_t time)
 {
-    bo_err err = bo_mp_array_header(out, 3);
-    if (!err)
-        err = bo_mp_bin(out, nonce, 32);
-    if (!err)
-        err = bo_mp_str(out, role, strlen(role));
-    if (!err)
-        err = bo_mp_i64(out, time);
-    return err;
+    return tuple(out, "hsi", nonce, role, time);
 }
 
 bo_err bo_sigpayload_register(bo_buf *out, const char *oid, const char *uscc,
                               const uint8_t sign_fpr[32], const uint8_t enc_fpr[32],
                               const uint8_t nonce[32])
 {
-    bo_err err = bo_mp_array_header(out, 5);
-    if (!err)
-        err = bo_mp_str(out, oid, strlen(oid));
-    if (!err)
-        err = bo_mp_str(out, uscc, strlen(uscc));
-    if (!err)
-        err = bo_mp_bin(out, sign_fpr, 32);
-    if (!err)
-        err = bo_mp_bin(out, enc_fpr, 32);
-    if (!err)
-        err = bo_mp_bin(out, nonce, 32);
-    return err;
+    return tuple(out, "sshhh", oid, uscc, sign_fpr, enc_fpr, nonce);
 }
 
 bo_err bo_sigpayload_signin(bo_buf *out, const char *oid, const char *uscc,
                             const uint8_t nonce[32])
 {
-    bo_err err = bo_mp_array_header(out, 3);
-    if (!err)
-        err = bo_mp_str(out, oid, strlen(oid));
-    if (!err)
-        err = bo_mp_str(out, uscc, strlen(uscc));
-    if (!err)
-        err = bo_mp_bin(out, nonce, 32);
-    return err;
-}
-
-static bo_err put_str(bo_buf *out, const char *s)
-{
-    return bo_mp_str(out, s, strlen(s));
+    return tuple(out, "ssh", oid, uscc, nonce);
 }
 
 bo_err bo_sigpayload_receipt(bo_buf *out, const char *oid, const char *uscc,
                              const uint8_t hash[32], uint64_t size, const uint8_t commit[32],
                              int64_t ts)
 {
-    bo_err err = bo_mp_array_header(out, 6);
-    if (!err)
-        err = put_str(out, oid);
-    if (!err)
-        err = put_str(out, uscc);
-    if (!err)
-        err = bo_mp_bin(out, hash, 32);
-    if (!err)
-        err = bo_mp_u64(out, size);
-    if (!err)
-        err = bo_mp_bin(out, commit, 32);
-    if (!err)
-        err = bo_mp_i64(out, ts);
-    return err;
+    return tuple(out, "sshuhi", oid, uscc, hash, size, commit, ts);
 }
 
 bo_err bo_sigpayload_decrypt_request(bo_buf *out, const char *oid, const char *uscc,
@@ -82,22 +76,7 @@ bo_err bo_sigpayload_decrypt_request(bo_buf *out, const char *oid, const char *u
                                      const uint8_t ri_hash[32], const uint8_t server_pub[32],
                                      int64_t ends_at)
 {
-    bo_err err = bo_mp_array_header(out, 7);
-    if (!err)
-        err = put_str(out, oid);
-    if (!err)
-        err = put_str(out, uscc);
-    if (!err)
-        err = put_str(out, req);
-    if (!err)
-        err = bo_mp_bin(out, bid, 32);
-    if (!err)
-        err = bo_mp_bin(out, ri_hash, 32);
-    if (!err)
-        err = bo_mp_bin(out, server_pub, 32);
-    if (!err)
-        err = bo_mp_i64(out, ends_at);
-    return err;
+    return tuple(out, "ssshhhi", oid, uscc, req, bid, ri_hash, server_pub, ends_at);
 }
 
 bo_err bo_sigpayload_decrypt_response(bo_buf *out, const char *oid, const char *uscc,
@@ -105,80 +84,31 @@ bo_err bo_sigpayload_decrypt_response(bo_buf *out, const char *oid, const char *
                                       const uint8_t client_pub[32], const uint8_t *wrapped,
                                       size_t wrapped_len)
 {
-    bo_err err = bo_mp_array_header(out, 6);
-    if (!err)
-        err = put_str(out, oid);
-    if (!err)
-        err = put_str(out, uscc);
-    if (!err)
-        err = put_str(out, req);
-    if (!err)
-        err = bo_mp_bin(out, bid, 32);
-    if (!err)
-        err = bo_mp_bin(out, client_pub, 32);
-    if (!err)
-        err = bo_mp_bin(out, wrapped, wrapped_len);
-    return err;
+    return tuple(out, "ssshhB", oid, uscc, req, bid, client_pub, wrapped, wrapped_len);
 }
 
 bo_err bo_sigpayload_decrypt_diag(bo_buf *out, const char *oid, const char *uscc,
                                   const char *req, const char *stage, const char *error,
                                   const uint8_t cert_fpr[32])
 {
-    bo_err err = bo_mp_array_header(out, 6);
-    if (!err)
-        err = put_str(out, oid);
-    if (!err)
-        err = put_str(out, uscc);
-    if (!err)
-        err = put_str(out, req);
-    if (!err)
-        err = put_str(out, stage);
-    if (!err)
-        err = put_str(out, error);
-    if (!err)
-        err = bo_mp_bin(out, cert_fpr, 32);
-    return err;
+    return tuple(out, "sssssh", oid, uscc, req, stage, error, cert_fpr);
 }
 
 bo_err bo_sigpayload_confirm(bo_buf *out, const char *oid, const char *uscc,
                              const uint8_t record_hash[32])
 {
-    bo_err err = bo_mp_array_header(out, 3);
-    if (!err)
-        err = put_str(out, oid);
-    if (!err)
-        err = put_str(out, uscc);
-    if (!err)
-        err = bo_mp_bin(out, record_hash, 32);
-    return err;
+    return tuple(out, "ssh", oid, uscc, record_hash);
 }
 
 bo_err bo_sigpayload_objection(bo_buf *out, const char *oid, const char *uscc,
                                const uint8_t record_hash[32], const char *text)
 {
-    bo_err err = bo_mp_array_header(out, 4);
-    if (!err)
-        err = put_str(out, oid);
-    if (!err)
-        err = put_str(out, uscc);
-    if (!err)
-        err = bo_mp_bin(out, record_hash, 32);
-    if (!err)
-        err = put_str(out, text);
-    return err;
+    return tuple(out, "sshs", oid, uscc, record_hash, text);
 }
 
 bo_err bo_sigpayload_answer(bo_buf *out, const char *oid, uint64_t n, const char *text)
 {
-    bo_err err = bo_mp_array_header(out, 3);
-    if (!err)
-        err = put_str(out, oid);
-    if (!err)
-        err = bo_mp_u64(out, n);
-    if (!err)
-        err = put_str(out, text);
-    return err;
+    return tuple(out, "sus", oid, n, text);
 }
 
 bo_err bo_sigpayload_record_hash(const uint8_t *record_mp, size_t len, uint8_t out[32])
