@@ -121,6 +121,9 @@ struct bo_client {
     /* library features attached to this client (uploads, the decryption responder) */
     bo__client_hook *hooks;
     void *slots[BO__CLIENT_SLOTS];
+    /* the record hash the confirmation window opened with (docs/protocol.md §11) */
+    uint8_t rec_hash[32];
+    bool have_rec_hash;
     unsigned hook_gen;
     bool hooks_changed;
     /* lifetime */
@@ -718,6 +721,13 @@ static void on_join_reply(bo_client *c, const bo_msg *m)
         return;
     }
     c->pos_priv = bo_mpo_get(pos, "priv") != NULL;
+    /* the snapshot is the state at its position, resumed or not */
+    const uint8_t *rh;
+    size_t rhl;
+    c->have_rec_hash = bo_mpo_bin(bo_mpo_get(snap, "confirm"), "record_hash", &rh, &rhl) &&
+                       rhl == 32;
+    if (c->have_rec_hash)
+        memcpy(c->rec_hash, rh, 32);
     c->state = BO_CLIENT_JOINED; /* the replay that follows is delivered */
     if (c->cb.on_snapshot)
         c->cb.on_snapshot(c->ud, snap, recovered);
@@ -796,6 +806,13 @@ static void on_ev(bo_client *c, const bo_msg *m)
             .body = m->u.ev.body.obj,
             .hash = m->u.ev.hash.p,
         };
+        const uint8_t *rh;
+        size_t rhl;
+        if (ev.kind && strcmp(ev.kind, "confirmation_opened") == 0 &&
+            bo_mpo_bin(ev.body, "record_hash", &rh, &rhl) && rhl == 32) {
+            memcpy(c->rec_hash, rh, 32); /* before the callbacks: they may confirm at once */
+            c->have_rec_hash = true;
+        }
         if (c->cb.on_event)
             c->cb.on_event(c->ud, &ev);
         if (!c->dead && c->state == BO_CLIENT_JOINED)
@@ -1621,6 +1638,203 @@ bo_err bo_client_classify(bo_client *c, const char *oid, const char *uscc, const
     m.u.classify.uscc = uscc;
     m.u.classify.outcome = outcome;
     m.u.classify.reason = reason;
+    return bo_client_request(c, &m, cb, ud);
+}
+
+/* --------------------------- announcement, confirmation, the record (§11) ---- */
+
+/* 1..max characters of UTF-8 without NUL. */
+static bool text_ok(const char *t, size_t max)
+{
+    if (!t)
+        return false;
+    size_t n = strlen(t);
+    if (n == 0 || !bo_utf8_valid(t, n))
+        return false;
+    return bo_utf8_count(t, n) <= max;
+}
+
+static bool draw_id_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    return n >= 1 && n <= 32 && strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+bo_err bo_client_announce(bo_client *c, const char *oid, bool all, bo_client_reply_cb cb,
+                          void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid)
+        return BO_E_INVALID_ARG;
+    bo_msg m = {.type = BO_MSG_ANNOUNCE};
+    m.u.announce.oid = oid;
+    m.u.announce.all = all;
+    m.u.announce.has_all = all;
+    return bo_client_request(c, &m, cb, ud);
+}
+
+bo_err bo_client_draw(bo_client *c, const char *oid, const char *draw_id, bo_client_reply_cb cb,
+                      void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid || !draw_id_ok(draw_id))
+        return BO_E_INVALID_ARG;
+    bo_msg m = {.type = BO_MSG_DRAW};
+    m.u.draw.oid = oid;
+    m.u.draw.draw = draw_id;
+    return bo_client_request(c, &m, cb, ud);
+}
+
+static bo_err opening_cmd(bo_client *c, bo_msg_type t, const char *oid, bo_client_reply_cb cb,
+                          void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid)
+        return BO_E_INVALID_ARG;
+    bo_msg m = {.type = t};
+    m.u.opening.oid = oid;
+    return bo_client_request(c, &m, cb, ud);
+}
+
+bo_err bo_client_benchmark(bo_client *c, const char *oid, bo_client_reply_cb cb, void *ud)
+{
+    return opening_cmd(c, BO_MSG_BENCHMARK, oid, cb, ud);
+}
+
+bo_err bo_client_close(bo_client *c, const char *oid, bo_client_reply_cb cb, void *ud)
+{
+    return opening_cmd(c, BO_MSG_CLOSE, oid, cb, ud);
+}
+
+bo_err bo_client_confirm_open(bo_client *c, const char *oid, uint32_t window_s,
+                              bo_client_reply_cb cb, void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid || (window_s && (window_s < 60 || window_s > 86400)))
+        return BO_E_INVALID_ARG;
+    bo_msg m = {.type = BO_MSG_CONFIRM_OPEN};
+    m.u.confirm_open.oid = oid;
+    m.u.confirm_open.has_window_s = window_s != 0;
+    m.u.confirm_open.window_s = window_s;
+    return bo_client_request(c, &m, cb, ud);
+}
+
+bool bo_client_record_hash(const bo_client *c, uint8_t out[32])
+{
+    if (!c->have_rec_hash || !c->oid)
+        return false;
+    memcpy(out, c->rec_hash, 32);
+    return true;
+}
+
+/* The bidder's side of confirm and object: who signs, over which record hash. */
+static bo_err bidder_sig_prep(bo_client *c, const char *oid, const uint8_t *given,
+                              uint8_t hash[32])
+{
+    if (c->dead || !authed(c))
+        return BO_E_UNAUTHENTICATED;
+    if (!oid || !c->have_me || !c->me.uscc[0] || c->observer || !c->key)
+        return BO_E_INVALID_ARG;
+    if (given) {
+        memcpy(hash, given, 32);
+        return BO_E_OK;
+    }
+    if (!c->oid || strcmp(oid, c->oid) != 0 || !c->have_rec_hash)
+        return BO_E_PHASE;
+    memcpy(hash, c->rec_hash, 32);
+    return BO_E_OK;
+}
+
+bo_err bo_client_confirm(bo_client *c, const char *oid, const uint8_t record_hash[32],
+                         bo_client_reply_cb cb, void *ud)
+{
+    oid = oid_or_own(c, oid);
+    uint8_t hash[32];
+    bo_err err = bidder_sig_prep(c, oid, record_hash, hash);
+    if (err)
+        return err;
+    bo_buf payload, sig;
+    bo_buf_init(&payload, 4096);
+    bo_buf_init(&sig, BO_SIG_MAX);
+    err = bo_sigpayload_confirm(&payload, oid, c->me.uscc, hash);
+    if (!err)
+        err = sign_with(c, BO_CTX_CONFIRM, &payload, &sig);
+    if (!err) {
+        bo_msg m = {.type = BO_MSG_CONFIRM};
+        m.u.confirm.oid = oid;
+        m.u.confirm.record_hash = (bo_bytes){hash, 32};
+        m.u.confirm.sig = (bo_bytes){sig.data, sig.len};
+        err = bo_client_request(c, &m, cb, ud);
+    }
+    bo_buf_cleanup(&payload);
+    bo_buf_cleanup(&sig);
+    return err;
+}
+
+bo_err bo_client_object(bo_client *c, const char *oid, const char *text, bo_client_reply_cb cb,
+                        void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!text_ok(text, BO_WIRE_OBJECTION_MAX))
+        return BO_E_INVALID_ARG;
+    uint8_t hash[32];
+    bo_err err = bidder_sig_prep(c, oid, NULL, hash);
+    if (err)
+        return err;
+    bo_buf payload, sig;
+    bo_buf_init(&payload, 16384);
+    bo_buf_init(&sig, BO_SIG_MAX);
+    err = bo_sigpayload_objection(&payload, oid, c->me.uscc, hash, text);
+    if (!err)
+        err = sign_with(c, BO_CTX_OBJECTION, &payload, &sig);
+    if (!err) {
+        bo_msg m = {.type = BO_MSG_OBJECT};
+        m.u.object.oid = oid;
+        m.u.object.text = text;
+        m.u.object.sig = (bo_bytes){sig.data, sig.len};
+        err = bo_client_request(c, &m, cb, ud);
+    }
+    bo_buf_cleanup(&payload);
+    bo_buf_cleanup(&sig);
+    return err;
+}
+
+bo_err bo_client_answer(bo_client *c, const char *oid, uint64_t n, const char *text,
+                        bo_client_reply_cb cb, void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid || n == 0 || !text_ok(text, BO_WIRE_ANSWER_MAX) || c->observer || !c->key)
+        return BO_E_INVALID_ARG;
+    if (c->dead || !authed(c))
+        return BO_E_UNAUTHENTICATED;
+    bo_buf payload, sig;
+    bo_buf_init(&payload, 16384);
+    bo_buf_init(&sig, BO_SIG_MAX);
+    bo_err err = bo_sigpayload_answer(&payload, oid, n, text);
+    if (!err)
+        err = sign_with(c, BO_CTX_ANSWER, &payload, &sig);
+    if (!err) {
+        bo_msg m = {.type = BO_MSG_ANSWER};
+        m.u.answer.oid = oid;
+        m.u.answer.objection = n;
+        m.u.answer.text = text;
+        m.u.answer.sig = (bo_bytes){sig.data, sig.len};
+        err = bo_client_request(c, &m, cb, ud);
+    }
+    bo_buf_cleanup(&payload);
+    bo_buf_cleanup(&sig);
+    return err;
+}
+
+bo_err bo_client_message(bo_client *c, const char *oid, const char *text, bo_client_reply_cb cb,
+                         void *ud)
+{
+    oid = oid_or_own(c, oid);
+    if (!oid || !text_ok(text, BO_WIRE_MESSAGE_MAX))
+        return BO_E_INVALID_ARG;
+    bo_msg m = {.type = BO_MSG_MESSAGE};
+    m.u.message.oid = oid;
+    m.u.message.text = text;
     return bo_client_request(c, &m, cb, ud);
 }
 

@@ -290,6 +290,70 @@ bo_err bo_client_decrypt_extend(bo_client *c, const char *oid, uint32_t seconds,
 bo_err bo_client_classify(bo_client *c, const char *oid, const char *uscc, const char *outcome,
                           const char *reason, bo_client_reply_cb cb, void *ud);
 
+/* ------------------------ announcement, draws, confirmation, the record ---- */
+/* docs/protocol.md §11. Every helper: oid NULL means the client's own; ok.data is {} unless
+ * said otherwise; the results come as events (bid_announced, draw_result, ...). Errors: as
+ * bo_client_request, plus those listed. Context: loop thread. */
+
+/** announce{oid, all?} (host): the next bid, or with all every bid that remains.
+ * Errors: BO_E_INVALID_ARG (no oid). */
+bo_err bo_client_announce(bo_client *c, const char *oid, bool all, bo_client_reply_cb cb,
+                          void *ud);
+
+/** draw{oid, draw} (host): makes the tender's draw draw_id ([a-z0-9_]{1,32}).
+ * Errors: BO_E_INVALID_ARG (no oid, a malformed id). */
+bo_err bo_client_draw(bo_client *c, const char *oid, const char *draw_id, bo_client_reply_cb cb,
+                      void *ud);
+
+/** benchmark{oid} (host): computes the benchmark price (评标基准价).
+ * Errors: BO_E_INVALID_ARG (no oid). */
+bo_err bo_client_benchmark(bo_client *c, const char *oid, bo_client_reply_cb cb, void *ud);
+
+/** confirm_open{oid, window_s?} (host): opens the confirmation window; window_s 0 is the
+ * server's default (600 s), else 60..86400.
+ * Errors: BO_E_INVALID_ARG (no oid, window_s out of range). */
+bo_err bo_client_confirm_open(bo_client *c, const char *oid, uint32_t window_s,
+                              bo_client_reply_cb cb, void *ud);
+
+/** confirm{oid, record_hash, sig} (bidder): signs [oid, uscc, record_hash] (ctx "confirm")
+ * with the USCC from auth. record_hash NULL: the one this client saw for its own opening
+ * (bo_client_record_hash). ok.data is {already}.
+ * Errors: BO_E_UNAUTHENTICATED; BO_E_INVALID_ARG (no oid, no USCC in the auth reply, no
+ * signing key); BO_E_PHASE (record_hash NULL and no record hash seen: the window has not
+ * opened, or oid is not the opening this client joined); the signer's errors.
+ * Ownership: record_hash is only read during the call. */
+bo_err bo_client_confirm(bo_client *c, const char *oid, const uint8_t record_hash[32],
+                         bo_client_reply_cb cb, void *ud);
+
+/** object{oid, text, sig} (bidder): an objection (异议) of 1..1000 characters, signed over
+ * [oid, uscc, record_hash, text] (ctx "objection") with the record hash this client saw in
+ * confirmation_opened or the snapshot of its own opening.
+ * Errors: as bo_client_confirm; BO_E_INVALID_ARG also for an empty or too long text (or
+ * not UTF-8). */
+bo_err bo_client_object(bo_client *c, const char *oid, const char *text, bo_client_reply_cb cb,
+                        void *ud);
+
+/** answer{oid, objection, text, sig} (host): answers objection n (>= 1) with 1..2000
+ * characters, signed over [oid, n, text] (ctx "answer") with the host's key.
+ * Errors: BO_E_INVALID_ARG (no oid, n 0, a bad text, no signing key); the signer's errors. */
+bo_err bo_client_answer(bo_client *c, const char *oid, uint64_t n, const char *text,
+                        bo_client_reply_cb cb, void *ud);
+
+/** message{oid, text} (host, supervisor, site, bidder): a public message of 1..300
+ * characters. Errors: BO_E_INVALID_ARG (no oid, a bad text). */
+bo_err bo_client_message(bo_client *c, const char *oid, const char *text, bo_client_reply_cb cb,
+                         void *ud);
+
+/** close{oid} (host): closes the opening (not the connection: that is bo_client_stop);
+ * opening_closed carries the final record's hash. Errors: BO_E_INVALID_ARG (no oid). */
+bo_err bo_client_close(bo_client *c, const char *oid, bo_client_reply_cb cb, void *ud);
+
+/** The record hash bidders confirm (confirmation_opened.record_hash) of the opening this
+ * client joined, as last seen in a snapshot (confirm.record_hash) or an event. Returns false
+ * when none was seen (the window has not opened, or the client joins no opening).
+ * Context: loop thread. */
+bool bo_client_record_hash(const bo_client *c, uint8_t out[32]);
+
 /* -------------------------------------------------------------- helpers ---- */
 
 /* A parsed server URL. */

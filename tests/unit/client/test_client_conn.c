@@ -135,10 +135,21 @@ typedef struct srv {
     size_t enc_len;
     int reg_ok, signin_ok, sig_bad;
     int lists;
+    /* S_CLOSING: what the §11 requests carried */
+    int closing_sig_ok, closing_sig_bad;
+    bo_msg_type closing_types[16];
+    int n_closing;
+    bool last_all, last_has_window;
+    uint64_t last_window, last_n;
+    char last_draw[40], last_text[6100];
+    uint8_t last_hash[32];
 } srv;
 
 enum { S_RESUME = 1, S_BIDDER, S_AUTH_REFUSED, S_JOIN_REFUSED, S_CLOSE_4002, S_CLOSE_4000,
-       S_CANCEL, S_MANY };
+       S_CANCEL, S_MANY, S_CLOSING };
+
+/* The record hashes of S_CLOSING: the event's, then a later snapshot's. */
+static const uint8_t H_EVENT[32] = {0xe1, 1, 2, 3}, H_SNAP[32] = {0x5a, 9, 8, 7};
 
 static void send_map_ok(mconn *c, uint64_t re, bo_mpmap *mm)
 {
@@ -235,6 +246,108 @@ static void auth_ok(srv *s, mconn *c, const bo_msg *m)
     send_map_ok(c, m->id, d);
 }
 
+/* snap {oid, phase, pos:{pub, priv}, confirm?:{record_hash, ...}} */
+static void send_join_closing(mconn *c, uint64_t re, const uint8_t *record_hash)
+{
+    bo_buf pos, snap, conf;
+    bo_buf_init(&pos, 1024);
+    bo_buf_init(&snap, 1 << 20);
+    bo_buf_init(&conf, 1024);
+    bo_mpmap *p = mpmap();
+    bo_mpmap_u64(p, "pub", record_hash ? 1 : 0);
+    bo_mpmap_u64(p, "priv", 0);
+    bo_mpmap_finish(p, &pos);
+    bo_mpmap_free(p);
+    bo_mpmap *s = mpmap();
+    bo_mpmap_str(s, "oid", "demo-1");
+    bo_mpmap_str(s, "phase", record_hash ? "confirming" : "announcing");
+    bo_mpmap_raw(s, "pos", pos.data, pos.len);
+    if (record_hash) {
+        bo_mpmap *cf = mpmap();
+        bo_mpmap_bin(cf, "record_hash", record_hash, 32);
+        bo_mpmap_i64(cf, "ends_at", bo_clock_now_ms() + 600000);
+        bo_mpmap_bool(cf, "window_closed", false);
+        bo_mpmap_finish(cf, &conf);
+        bo_mpmap_free(cf);
+        bo_mpmap_raw(s, "confirm", conf.data, conf.len);
+    }
+    bo_mpmap_finish(s, &snap);
+    bo_mpmap_free(s);
+    bo_mpmap *d = mpmap();
+    bo_mpmap_raw(d, "snap", snap.data, snap.len);
+    bo_mpmap_bool(d, "recovered", false);
+    bo_mpmap_u64(d, "replay", 0);
+    send_map_ok(c, re, d);
+    bo_buf_cleanup(&pos);
+    bo_buf_cleanup(&snap);
+    bo_buf_cleanup(&conf);
+}
+
+/* The §11 requests: record what they carry, check signatures like the server does. */
+static void closing_request(srv *s, mconn *c, const bo_msg *m)
+{
+    if (s->n_closing < 16)
+        s->closing_types[s->n_closing] = m->type;
+    s->n_closing++;
+    bo_buf payload;
+    bo_buf_init(&payload, 16384);
+    const char *ctx = NULL;
+    bo_bytes sig = {NULL, 0};
+    switch (m->type) {
+    case BO_MSG_ANNOUNCE:
+        s->last_all = m->u.announce.has_all && m->u.announce.all;
+        break;
+    case BO_MSG_DRAW:
+        snprintf(s->last_draw, sizeof(s->last_draw), "%s", m->u.draw.draw);
+        break;
+    case BO_MSG_CONFIRM_OPEN:
+        s->last_has_window = m->u.confirm_open.has_window_s;
+        s->last_window = m->u.confirm_open.window_s;
+        break;
+    case BO_MSG_CONFIRM:
+        memcpy(s->last_hash, m->u.confirm.record_hash.p, 32);
+        bo_sigpayload_confirm(&payload, m->u.confirm.oid, pki.uscc, s->last_hash);
+        ctx = BO_CTX_CONFIRM;
+        sig = m->u.confirm.sig;
+        break;
+    case BO_MSG_OBJECT: /* signed over the record hash the client saw */
+        snprintf(s->last_text, sizeof(s->last_text), "%s", m->u.object.text);
+        bo_sigpayload_objection(&payload, m->u.object.oid, pki.uscc, s->last_hash,
+                                m->u.object.text);
+        ctx = BO_CTX_OBJECTION;
+        sig = m->u.object.sig;
+        break;
+    case BO_MSG_ANSWER:
+        s->last_n = m->u.answer.objection;
+        snprintf(s->last_text, sizeof(s->last_text), "%s", m->u.answer.text);
+        bo_sigpayload_answer(&payload, m->u.answer.oid, m->u.answer.objection,
+                             m->u.answer.text);
+        ctx = BO_CTX_ANSWER;
+        sig = m->u.answer.sig;
+        break;
+    case BO_MSG_MESSAGE:
+        snprintf(s->last_text, sizeof(s->last_text), "%s", m->u.message.text);
+        break;
+    default:
+        break;
+    }
+    bool ok = true;
+    if (ctx) {
+        ok = bo_sig_verify(s->sign_der, s->sign_len, ctx, payload.data, payload.len, sig.p,
+                           sig.len) == BO_E_OK;
+        ok ? s->closing_sig_ok++ : s->closing_sig_bad++;
+    }
+    bo_buf_cleanup(&payload);
+    if (!ok) {
+        mock_send_err(c, m->id, "E_BAD_SIGNATURE", "signature does not verify");
+        return;
+    }
+    bo_mpmap *d = mpmap();
+    if (m->type == BO_MSG_CONFIRM)
+        bo_mpmap_bool(d, "already", false);
+    send_map_ok(c, m->id, d);
+}
+
 static void handler(mock *mk, mconn *c, const bo_msg *m, void *ud)
 {
     srv *s = ud;
@@ -296,6 +409,19 @@ static void handler(mock *mk, mconn *c, const bo_msg *m, void *ud)
         } else if (s->scenario == S_CLOSE_4000) {
             send_join_ok(c, m->id, 2, 1, true, 0);
             mock_send_ev(c, "demo-1", "pub", 2, "paused", NULL);
+        } else if (s->scenario == S_CLOSING) {
+            send_join_closing(c, m->id, mconn_no(c) == 1 ? NULL : H_SNAP);
+            if (mconn_no(c) == 1) { /* the window opens after the join */
+                bo_mpmap *b = mpmap();
+                bo_mpmap_bin(b, "record_hash", H_EVENT, 32);
+                bo_mpmap_i64(b, "ends_at", bo_clock_now_ms() + 600000);
+                bo_buf body;
+                bo_buf_init(&body, 4096);
+                bo_mpmap_finish(b, &body);
+                bo_mpmap_free(b);
+                mock_send_ev(c, "demo-1", "pub", 1, "confirmation_opened", &body);
+                bo_buf_cleanup(&body);
+            }
         } else {
             send_join_ok(c, m->id, 0, s->scenario == S_BIDDER ? 0 : -1, false, 0);
             for (uint64_t i = 1; i <= 5; i++)
@@ -337,6 +463,17 @@ static void handler(mock *mk, mconn *c, const bo_msg *m, void *ud)
     }
     case BO_MSG_PAUSE:
         mock_send_err(c, m->id, "E_NOT_HOST", "only this opening's host may do this");
+        break;
+    case BO_MSG_ANNOUNCE:
+    case BO_MSG_DRAW:
+    case BO_MSG_BENCHMARK:
+    case BO_MSG_CONFIRM_OPEN:
+    case BO_MSG_CONFIRM:
+    case BO_MSG_OBJECT:
+    case BO_MSG_ANSWER:
+    case BO_MSG_MESSAGE:
+    case BO_MSG_CLOSE:
+        closing_request(s, c, m);
         break;
     case BO_MSG_LIST:
         s->lists++;
@@ -519,6 +656,127 @@ static void bidder_signs_auth_register_signin(void **state)
     assert_int_equal(r.replies, 3);
 
     bo_client_free(r.c);
+    env_down(&e);
+    bo_cred_free(cred);
+}
+
+/* §11: the host's commands, the bidder's signed confirmation and objection over the record
+ * hash it saw (an event, later a snapshot), the host's signed answer, messages. */
+static void closing_requests(void **state)
+{
+    env e;
+    env_up(&e, S_CLOSING);
+    bo_cred_files f = {.cert = pki.sign_cert, .key = pki.sign_key, .enc_cert = pki.enc_cert};
+    bo_err err;
+    bo_cred *cred = bo_cred_load(&f, &err, NULL, 0);
+    assert_non_null(cred);
+    rec r = {0};
+    mk_client(e.ctx, &r, e.port, "bidder", cred, "demo-1");
+    uint8_t h[32];
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, 0); /* confirmation_opened */
+    assert_true(bo_client_record_hash(r.c, h));
+    assert_memory_equal(h, H_EVENT, 32);
+
+    /* what the arguments must be, refused before anything is sent */
+    assert_int_equal(bo_client_draw(r.c, NULL, "K1", on_reply, &r), BO_E_INVALID_ARG);
+    assert_int_equal(bo_client_draw(r.c, NULL, "", on_reply, &r), BO_E_INVALID_ARG);
+    assert_int_equal(bo_client_confirm_open(r.c, NULL, 59, on_reply, &r), BO_E_INVALID_ARG);
+    assert_int_equal(bo_client_confirm_open(r.c, NULL, 86401, on_reply, &r), BO_E_INVALID_ARG);
+    assert_int_equal(bo_client_object(r.c, NULL, "", on_reply, &r), BO_E_INVALID_ARG);
+    char big[3 * 1001 + 1];
+    for (int i = 0; i < 1001; i++)
+        memcpy(big + 3 * i, "异", 3);
+    big[3 * 1001] = 0;
+    assert_int_equal(bo_client_object(r.c, NULL, big, on_reply, &r), BO_E_INVALID_ARG);
+    big[3 * 1000] = 0; /* 1000 characters (3000 bytes) are allowed */
+    assert_int_equal(bo_client_object(r.c, NULL, "\xff\xfe", on_reply, &r), BO_E_INVALID_ARG);
+    assert_int_equal(bo_client_answer(r.c, NULL, 0, "答复", on_reply, &r), BO_E_INVALID_ARG);
+    assert_int_equal(bo_client_message(r.c, NULL, "", on_reply, &r), BO_E_INVALID_ARG);
+    /* another opening than the one joined: no record hash to sign */
+    assert_int_equal(bo_client_object(r.c, "demo-2", "异议", on_reply, &r), BO_E_PHASE);
+    assert_int_equal(bo_client_confirm(r.c, "demo-2", NULL, on_reply, &r), BO_E_PHASE);
+    assert_int_equal(r.replies, 0);
+
+    /* the requests, each answered */
+    int n = 0;
+    assert_int_equal(bo_client_announce(r.c, NULL, true, on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_true(e.s.last_all);
+    assert_int_equal(bo_client_announce(r.c, NULL, false, on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_false(e.s.last_all);
+    assert_int_equal(bo_client_draw(r.c, NULL, "k_1", on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_string_equal(e.s.last_draw, "k_1");
+    assert_int_equal(bo_client_benchmark(r.c, NULL, on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_int_equal(bo_client_confirm_open(r.c, NULL, 0, on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_false(e.s.last_has_window);
+    assert_int_equal(bo_client_confirm_open(r.c, NULL, 900, on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_true(e.s.last_has_window);
+    assert_int_equal(e.s.last_window, 900);
+    assert_int_equal(bo_client_confirm(r.c, NULL, NULL, on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_int_equal(r.reply_err, BO_E_OK);
+    assert_memory_equal(e.s.last_hash, H_EVENT, 32);
+    assert_int_equal(bo_client_object(r.c, NULL, big, on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_int_equal(r.reply_err, BO_E_OK);
+    assert_string_equal(e.s.last_text, big);
+    assert_int_equal(bo_client_answer(r.c, NULL, 3, "报价以开标一览表为准。", on_reply, &r),
+                     BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_int_equal(r.reply_err, BO_E_OK);
+    assert_int_equal(e.s.last_n, 3);
+    assert_int_equal(bo_client_message(r.c, NULL, "请各投标人确认开标记录", on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_string_equal(e.s.last_text, "请各投标人确认开标记录");
+    assert_int_equal(bo_client_close(r.c, NULL, on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    /* an explicit hash is signed as given */
+    uint8_t other[32];
+    memset(other, 0x77, 32);
+    assert_int_equal(bo_client_confirm(r.c, NULL, other, on_reply, &r), BO_E_OK);
+    wait_for(&e, &r, 1, BO_CLIENT_JOINED, 1, ++n);
+    assert_memory_equal(e.s.last_hash, other, 32);
+    assert_int_equal(e.s.closing_sig_ok, 4);
+    assert_int_equal(e.s.closing_sig_bad, 0);
+    static const bo_msg_type order[] = {BO_MSG_ANNOUNCE, BO_MSG_ANNOUNCE, BO_MSG_DRAW,
+                                        BO_MSG_BENCHMARK, BO_MSG_CONFIRM_OPEN,
+                                        BO_MSG_CONFIRM_OPEN, BO_MSG_CONFIRM, BO_MSG_OBJECT,
+                                        BO_MSG_ANSWER, BO_MSG_MESSAGE, BO_MSG_CLOSE,
+                                        BO_MSG_CONFIRM};
+    assert_int_equal(e.s.n_closing, 12);
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(e.s.closing_types[i], order[i]);
+
+    /* a client that joins later takes the hash from the snapshot */
+    rec r2 = {0};
+    mk_client(e.ctx, &r2, e.port, "bidder", cred, "demo-1");
+    wait_for(&e, &r2, 1, BO_CLIENT_JOINED, 0, 0);
+    assert_true(bo_client_record_hash(r2.c, h));
+    assert_memory_equal(h, H_SNAP, 32);
+    assert_int_equal(bo_client_object(r2.c, NULL, "报价明显异常", on_reply, &r2), BO_E_OK);
+    e.s.closing_sig_ok = 0;
+    memcpy(e.s.last_hash, H_SNAP, 32); /* what the mock checks the objection against */
+    wait_for(&e, &r2, 1, BO_CLIENT_JOINED, 0, 1);
+    assert_int_equal(r2.reply_err, BO_E_OK);
+    assert_int_equal(e.s.closing_sig_ok, 1);
+
+    /* an observer has nothing to sign with; before joining, no hash */
+    rec r3 = {0};
+    mk_client(e.ctx, &r3, e.port, "observer", NULL, NULL);
+    wait_for(&e, &r3, 1, BO_CLIENT_READY, 0, 0);
+    assert_false(bo_client_record_hash(r3.c, h));
+    assert_int_equal(bo_client_confirm(r3.c, "demo-1", NULL, on_reply, &r3), BO_E_INVALID_ARG);
+    assert_int_equal(bo_client_answer(r3.c, "demo-1", 1, "答复", on_reply, &r3),
+                     BO_E_INVALID_ARG);
+
+    bo_client_free(r.c);
+    bo_client_free(r2.c);
+    bo_client_free(r3.c);
     env_down(&e);
     bo_cred_free(cred);
 }
@@ -799,6 +1057,7 @@ int main(void)
         cmocka_unit_test(resume_without_dups_or_losses),
         cmocka_unit_test(big_snapshot_in_fragments),
         cmocka_unit_test(bidder_signs_auth_register_signin),
+        cmocka_unit_test(closing_requests),
         cmocka_unit_test(refusals_are_final),
         cmocka_unit_test(lagging_close_resumes_both_streams),
         cmocka_unit_test(drop_cancels_requests_once),
