@@ -6,14 +6,16 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bo/hex.h"
+#include "bo/tender.h"
 #include "bo/utf8.h"
 
 /* The keys of a tender, in canonical (byte-wise sorted) order. */
 typedef enum kind { K_TEXT, K_TIME, K_UINT, K_INT, K_BOOL, K_OID, K_CURRENCY, K_FIELDS,
-                    K_FPR } kind;
+                    K_FPR, K_ORDER, K_DRAWS, K_BENCHMARK } kind;
 
 typedef struct key_rule {
     const char *key;
@@ -24,6 +26,8 @@ typedef struct key_rule {
 
 static const key_rule rules[] = {
     {"agency", K_TEXT, 0, 200, false},
+    {"announce_order", K_ORDER, 0, 0, false},
+    {"benchmark", K_BENCHMARK, 0, 0, false},
     {"buyer", K_TEXT, 0, 200, false},
     {"checkin_at", K_TIME, 0, 0, false},
     {"code", K_TEXT, 0, 64, false},
@@ -31,6 +35,7 @@ static const key_rule rules[] = {
     {"currency", K_CURRENCY, 0, 0, false},
     {"deadline", K_TIME, 0, 0, true},
     {"decrypt_window_s", K_UINT, 60, 86400, false},
+    {"draws", K_DRAWS, 0, BO_TENDER_MAX_DRAWS, false},
     {"fields", K_FIELDS, 0, 32, false},
     {"host_fpr", K_FPR, 0, 0, false},
     {"lot", K_TEXT, 0, 100, false},
@@ -146,6 +151,103 @@ static bo_err get_time(conv *cv, const char *key, const json_t *v, bo_time_ms *t
     return BO_E_OK;
 }
 
+/* The draws and the benchmark formula: JSON made of objects, arrays, strings (decimals are
+ * written as strings: "0.95"), integers and booleans only; their rules are the tender's
+ * (bo_tender_parse), checked once the whole tender is converted. */
+static bo_err plain_json(conv *cv, const char *key, const json_t *v, int depth)
+{
+    const char *s;
+    size_t n;
+    if (depth > 4)
+        return refuse(cv, "%s: nested too deeply", key);
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        if (!text_of(v, &s, &n))
+            return refuse(cv, "%s: strings must be valid UTF-8 without NUL", key);
+        return BO_E_OK;
+    case JSON_INTEGER:
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return BO_E_OK;
+    case JSON_REAL:
+        return refuse(cv, "%s: write decimals as strings (\"0.95\"), not as JSON numbers", key);
+    case JSON_ARRAY:
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            bo_err err = plain_json(cv, key, json_array_get(v, i), depth + 1);
+            if (err)
+                return err;
+        }
+        return BO_E_OK;
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x)
+        {
+            if (!bo_utf8_valid(k, strlen(k)))
+                return refuse(cv, "%s: keys must be valid UTF-8", key);
+            bo_err err = plain_json(cv, key, x, depth + 1);
+            if (err)
+                return err;
+        }
+        return BO_E_OK;
+    }
+    default:
+        return refuse(cv, "%s: null is not a value", key);
+    }
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void pack_str(conv *cv, const char *s);
+
+/* Write JSON checked by plain_json canonically (object keys in byte order). */
+static void emit_json(conv *cv, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        pack_str(cv, json_string_value(v));
+        break;
+    case JSON_INTEGER:
+        msgpack_pack_int64(&cv->pk, json_integer_value(v));
+        break;
+    case JSON_TRUE:
+        msgpack_pack_true(&cv->pk);
+        break;
+    case JSON_FALSE:
+        msgpack_pack_false(&cv->pk);
+        break;
+    case JSON_ARRAY:
+        msgpack_pack_array(&cv->pk, json_array_size(v));
+        for (size_t i = 0; i < json_array_size(v); i++)
+            emit_json(cv, json_array_get(v, i));
+        break;
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v), i = 0;
+        const char **keys = calloc(n ? n : 1, sizeof(*keys));
+        if (!keys) {
+            cv->werr = BO_E_NOMEM;
+            return;
+        }
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x) keys[i++] = k;
+        qsort(keys, n, sizeof(*keys), key_cmp);
+        msgpack_pack_map(&cv->pk, n);
+        for (i = 0; i < n; i++) {
+            pack_str(cv, keys[i]);
+            emit_json(cv, json_object_get(v, keys[i]));
+        }
+        free(keys);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
 /* Check one value against its rule (no output). */
 static bo_err check(conv *cv, const key_rule *r, const json_t *v)
 {
@@ -191,6 +293,21 @@ static bo_err check(conv *cv, const key_rule *r, const json_t *v)
         bo_time_ms t;
         return get_time(cv, r->key, v, &t);
     }
+    case K_ORDER:
+        if (!text_of(v, &s, &n) || n < 1 || n > 40)
+            return refuse(cv, "%s: must be \"submission\", \"uscc\" or \"draw:<id>\"", r->key);
+        return BO_E_OK; /* the rest is the tender's rule, checked after conversion */
+    case K_DRAWS:
+        if (!json_is_array(v))
+            return refuse(cv, "draws: must be an array of {id, kind, label, values?}");
+        if (json_array_size(v) > (size_t)r->max)
+            return refuse(cv, "draws: at most %lld draws", r->max);
+        return plain_json(cv, r->key, v, 0);
+    case K_BENCHMARK:
+        if (!json_is_object(v))
+            return refuse(cv, "benchmark: must be an object {field, trim_min?, trim?, "
+                              "coefficient?, places?, rounding?}");
+        return plain_json(cv, r->key, v, 0);
     case K_FIELDS: {
         if (!json_is_array(v))
             return refuse(cv, "fields: must be an array");
@@ -247,7 +364,12 @@ static void emit(conv *cv, const key_rule *r, const json_t *v)
     case K_TEXT:
     case K_OID:
     case K_CURRENCY:
+    case K_ORDER:
         pack_str(cv, json_string_value(v));
+        break;
+    case K_DRAWS:
+    case K_BENCHMARK:
+        emit_json(cv, v);
         break;
     case K_UINT:
     case K_INT:
@@ -326,13 +448,31 @@ static bo_err convert(conv *cv, const json_t *root)
             return refuse(cv, "checkin_at: must be before deadline");
     }
 
+    size_t mark = cv->out->len;
     msgpack_pack_map(&cv->pk, present);
     for (size_t i = 0; i < N_RULES; i++) {
         const json_t *val = json_object_get(root, rules[i].key);
         if (val)
             emit(cv, &rules[i], val);
     }
-    return cv->werr;
+    if (cv->werr)
+        return cv->werr;
+    /* the rules of §11 (the order, the draws, the benchmark formula) are the tender's own */
+    if (json_object_get(root, "announce_order") || json_object_get(root, "draws") ||
+        json_object_get(root, "benchmark")) {
+        bo_tender *t = malloc(sizeof(*t));
+        if (!t)
+            return BO_E_NOMEM;
+        char why[300] = "";
+        bo_err err = bo_tender_parse(cv->out->data + mark, cv->out->len - mark, cv->now, t, why,
+                                     sizeof(why));
+        free(t);
+        if (err == BO_E_BAD_TENDER)
+            return refuse(cv, "%s", why);
+        if (err)
+            return err;
+    }
+    return BO_E_OK;
 }
 
 bo_err bo_tender_json_to_mp(const char *json, size_t len, bo_time_ms now, bo_buf *out,

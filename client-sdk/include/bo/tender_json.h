@@ -1,7 +1,9 @@
 /* bidopen client: a tender written as JSON (what people edit) turned into the canonical
  * msgpack map that `create` carries (docs/protocol.md §5).
  *
- * The JSON object has the keys of §5. Times (checkin_at, deadline) may be written as
+ * The JSON object has the keys of §5 and of §11 (announce_order, draws, benchmark: decimals
+ * such as draw values and a fixed coefficient are JSON strings, "0.95"). Times (checkin_at,
+ * deadline) may be written as
  * integers (ms since the epoch), RFC 3339 strings ("2026-11-27T10:00:00+08:00") or times
  * relative to now ("+90s", "+5m", "+2h", "+1d", "+1500ms": handy for demos); host_fpr is
  * 64 hex digits. Every rule the client can check is checked here, so a typo is reported

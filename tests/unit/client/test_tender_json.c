@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bo/tender.h"
 #include "bo/tender_json.h"
 
 #define NOW 1790000000000LL /* 2026-09-21 */
@@ -227,6 +228,69 @@ static void every_refusal(void **state)
         check_bad(cases[i].json, cases[i].detail_has);
 }
 
+/* §11: the announcement order, draws and the benchmark formula, checked by the tender's own
+ * rules (bo_tender_parse) once converted. */
+static void closing_keys(void **state)
+{
+    const char *json =
+        "{\"title\":\"某某道路工程施工\",\"checkin_at\":\"+1m\",\"deadline\":\"+5m\","
+        "\"fields\":[{\"key\":\"price\",\"label\":\"投标报价\",\"type\":\"decimal\"}],"
+        "\"announce_order\":\"draw:ord\","
+        "\"draws\":[{\"kind\":\"coefficient\",\"id\":\"k1\",\"label\":\"下浮系数\","
+        "\"values\":[\"0.95\",\"0.960\",\"0.97\"]},"
+        "{\"id\":\"ord\",\"kind\":\"order\",\"label\":\"唱标顺序\"}],"
+        "\"benchmark\":{\"field\":\"price\",\"trim\":1,\"trim_min\":5,"
+        "\"coefficient\":\"draw:k1\",\"places\":2,\"rounding\":\"half_even\"}}";
+    bo_buf out;
+    bo_buf_init(&out, 1 << 16);
+    char detail[300];
+    assert_int_equal(bo_tender_json_to_mp(json, strlen(json), NOW, &out, detail, sizeof detail),
+                     BO_E_OK);
+    bo_tender *t = malloc(sizeof(*t));
+    assert_non_null(t);
+    if (bo_tender_parse(out.data, out.len, NOW, t, detail, sizeof detail))
+        fail_msg("bo_tender_parse: %s", detail);
+    assert_int_equal(t->announce_order, BO_ORDER_DRAW);
+    assert_string_equal(t->announce_draw, "ord");
+    assert_int_equal(t->n_draws, 2);
+    assert_string_equal(t->draws[0].id, "k1");
+    assert_int_equal(t->draws[0].kind, BO_DRAW_COEFFICIENT);
+    assert_int_equal(t->draws[0].n_values, 3);
+    assert_int_equal(t->draws[1].kind, BO_DRAW_ORDER);
+    assert_true(t->benchmark.present);
+    assert_true(t->benchmark.coef_draw);
+    assert_string_equal(t->benchmark.coef_id, "k1");
+    assert_int_equal(t->benchmark.trim, 1);
+    assert_int_equal(t->benchmark.trim_min, 5);
+    assert_int_equal(t->benchmark.rounding, BO_ROUND_HALF_EVEN);
+    free(t);
+    /* nested maps are canonical too: in the draw "id" comes before "kind" */
+    assert_non_null(memmem(out.data, out.len, "\x84\xa2id\xa2k1\xa4kind", 12));
+
+#define T11(rest) "{\"title\":\"t\",\"checkin_at\":\"+1m\",\"deadline\":\"+1h\"" rest "}"
+    static const bad_case cases[] = {
+        {T11(",\"announce_order\":\"random\""), "announce_order"},
+        {T11(",\"announce_order\":3"), "announce_order: must be"},
+        {T11(",\"draws\":{}"), "draws: must be an array"},
+        {T11(",\"draws\":[{\"id\":\"k\",\"kind\":\"coefficient\",\"label\":\"K\","
+           "\"values\":[0.95,0.97]}]"),
+         "draws: write decimals as strings"},
+        {T11(",\"draws\":[{\"id\":\"k\",\"kind\":\"coefficient\",\"label\":\"K\","
+           "\"values\":[\"0.95\"]}]"),
+         "draws"},
+        {T11(",\"draws\":[{\"id\":\"k\",\"kind\":null,\"label\":\"K\"}]"),
+         "draws: null is not a value"},
+        {T11(",\"benchmark\":[]"), "benchmark: must be an object"},
+        {T11(",\"benchmark\":{\"field\":\"price\"}"), "benchmark"},
+        {T11(",\"fields\":[{\"key\":\"price\",\"label\":\"P\",\"type\":\"decimal\"}],"
+           "\"benchmark\":{\"field\":\"price\",\"coefficient\":0.9}"),
+         "benchmark: write decimals as strings"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_bad(cases[i].json, cases[i].detail_has);
+    bo_buf_cleanup(&out);
+}
+
 static void length_limits(void **state)
 {
     struct {
@@ -320,6 +384,7 @@ int main(void)
         cmocka_unit_test(relative_times), cmocka_unit_test(full_tender),
         cmocka_unit_test(minimal_tender), cmocka_unit_test(every_refusal),
         cmocka_unit_test(length_limits),  cmocka_unit_test(size_caps),
+        cmocka_unit_test(closing_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
