@@ -145,6 +145,12 @@ bool bn_ctl_eof(const bn_ctl *c);
 void bn_ctl_close(bn_ctl *c);
 void bn_say(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* to stdout + flush */
 
+/* With BENCH_PERF=1 in the environment: `perf record -g` on pid into dir/name.perf.data
+ * until bn_perf_stop, which then writes dir/name.perf.txt (perf report, top of the flat
+ * profile and of the call graph). NULL when not asked or perf is missing. */
+bn_child *bn_perf_start(uv_loop_t *loop, pid_t pid, const char *dir, const char *name);
+void bn_perf_stop(bn_child *perf, const char *dir, const char *name);
+
 /* Run loop until pred(ud) or timeout_ms (< 0: none). Returns pred's last value. */
 bool bn_run_until(uv_loop_t *loop, bool (*pred)(void *ud), void *ud, int timeout_ms);
 void bn_run_for(uv_loop_t *loop, int ms);

@@ -29,6 +29,7 @@
 #include "bo/clock.h"
 #include "bo/hash.h"
 #include "bo/hex.h"
+#include "bo/sigpayload.h"
 #include "bo/wire.h"
 
 #define MAX_SIZES 8
@@ -58,6 +59,9 @@ typedef struct dres {
     double upload_mb_s, seal_mb_s;
     /* the opening's timeline, ms after the deadline (server clock) */
     double t_awaiting, t_start_ack, t_all_req, t_all_resp, t_all_done, t_announcing;
+    double t_announced, t_confirm_open, t_all_confirmed, t_close_ack, t_closed, t_record_signed;
+    unsigned confirmed;
+    char record_note[160];
     /* baseline */
     double base_wall_s, base_mb_s, base_cpu_s;
     long cms_rss_kib;
@@ -94,6 +98,12 @@ struct dctx {
     dbid *b;
     unsigned n, n_joined, n_done, n_failed, n_req, n_resp;
     int64_t t_start_ack;
+    /* after decryption (opening only) */
+    bool confirm;                 /* bidders confirm the record when the window opens */
+    unsigned n_confirmed, n_confirm_failed;
+    int64_t t_last_confirm;       /* ns */
+    bool closed_seen;
+    int64_t ts_closed, ts_head;   /* server ms: opening_closed, the head_signed after it */
 };
 
 static void on_resp(void *ud, bo_err err, const char *code, const char *msg,
@@ -117,9 +127,56 @@ static void on_resp(void *ud, bo_err err, const char *code, const char *msg,
             msg ? msg : "");
 }
 
+static void on_confirm(void *ud, bo_err err, const char *code, const char *msg,
+                       const msgpack_object *data)
+{
+    dbid *b = ud;
+    (void)data;
+    if (err) {
+        b->D->n_confirm_failed++;
+        fprintf(stderr, "bo-bench: bidder %u: confirm refused: %s %s\n", b->cred.idx,
+                code ? code : "", msg ? msg : "");
+        return;
+    }
+    b->D->n_confirmed++;
+    b->D->t_last_confirm = bn_real_ns();
+}
+
+/* confirmation_opened: sign [oid, uscc, record_hash] (ctx confirm) and send confirm */
+static void confirm_record(dbid *b, const msgpack_object *body)
+{
+    const uint8_t *rh;
+    size_t rl;
+    if (!bo_mpo_bin(body, "record_hash", &rh, &rl) || rl != 32)
+        return;
+    bo_buf payload, sig;
+    bo_buf_init(&payload, 4096);
+    bo_buf_init(&sig, 4096);
+    bo_err e = bo_sigpayload_confirm(&payload, b->D->oid, b->cred.uscc, rh);
+    if (!e)
+        e = bo_key_sign(b->cred.key, BO_CTX_CONFIRM, payload.data, payload.len, &sig);
+    if (!e) {
+        bo_msg m;
+        memset(&m, 0, sizeof(m));
+        m.type = BO_MSG_CONFIRM;
+        m.u.confirm.oid = b->D->oid;
+        m.u.confirm.record_hash = (bo_bytes){rh, 32};
+        m.u.confirm.sig = (bo_bytes){sig.data, sig.len};
+        e = bo_client_request(b->c, &m, on_confirm, b);
+    }
+    if (e)
+        b->D->n_confirm_failed++;
+    bo_buf_cleanup(&payload);
+    bo_buf_cleanup(&sig);
+}
+
 static void bid_event(void *ud, const bo_client_event *ev)
 {
     dbid *b = ud;
+    if (b->D->confirm && !strcmp(ev->kind, "confirmation_opened") && b->done) {
+        confirm_record(b, ev->body);
+        return;
+    }
     if (strcmp(ev->kind, "decrypt_request") || b->done || b->failed)
         return;
     if (!b->t_req) {
@@ -266,14 +323,85 @@ static double kvd(const char *line, const char *key)
     return p ? strtod(p + strlen(k), NULL) : -1;
 }
 
-/* Hook for the phases after decryption (announcement, confirmation, the signed record):
- * not in the server yet. When they land, drive them here and report the time to the
- * signed record. */
-static void after_decryption_hook(dctx *D, bn_host *host, dres *r)
+static void host_watch(void *ud, const bo_client_event *ev)
 {
-    (void)D;
-    (void)host;
-    (void)r;
+    dctx *D = ud;
+    if (!strcmp(ev->kind, "opening_closed")) {
+        D->closed_seen = true;
+        D->ts_closed = ev->ts;
+    } else if (!strcmp(ev->kind, "head_signed") && D->closed_seen && !D->ts_head) {
+        D->ts_head = ev->ts;
+    }
+}
+
+static bool confirms_done(void *ud)
+{
+    dctx *D = ud;
+    return D->n_confirmed + D->n_confirm_failed >= D->n_done;
+}
+
+static bool head_seen(void *ud)
+{
+    return ((dctx *)ud)->ts_head != 0;
+}
+
+static bo_err host_req(dctx *D, bn_host *host, bo_msg *m, int64_t *t_ack)
+{
+    bn_reply rr;
+    bn_reply_init(&rr);
+    bo_err e = bo_client_request(host->c, m, bn_reply_cb, &rr);
+    if (!e)
+        e = bn_reply_wait(D->loop, &rr, 60000);
+    if (e)
+        fprintf(stderr, "bo-bench: opening: %s: %s %s\n", bo_msg_type_name(m->type), rr.code,
+                rr.msg);
+    *t_ack = rr.t_ns;
+    bn_reply_cleanup(&rr);
+    return e;
+}
+
+/* After decryption (protocol.md §11): the host announces every bid, opens the confirmation
+ * window, every bidder confirms the record at once, the host closes; the opening ends with
+ * opening_closed and the server's signed chain head (the signed record). */
+static void after_decryption_hook(dctx *D, bn_host *host, dres *r, int64_t deadline)
+{
+    bo_msg m;
+    int64_t t;
+    memset(&m, 0, sizeof(m));
+    m.type = BO_MSG_ANNOUNCE;
+    m.u.announce.oid = D->oid;
+    m.u.announce.all = true;
+    m.u.announce.has_all = true;
+    if (host_req(D, host, &m, &t)) {
+        snprintf(r->record_note, sizeof(r->record_note), "announce refused");
+        return;
+    }
+    r->t_announced = (double)(t / 1000000 - deadline);
+    D->confirm = true;
+    memset(&m, 0, sizeof(m));
+    m.type = BO_MSG_CONFIRM_OPEN;
+    m.u.confirm_open.oid = D->oid;
+    m.u.confirm_open.window_s = 600;
+    m.u.confirm_open.has_window_s = true;
+    if (host_req(D, host, &m, &t)) {
+        snprintf(r->record_note, sizeof(r->record_note), "confirm_open refused");
+        return;
+    }
+    r->t_confirm_open = (double)(t / 1000000 - deadline);
+    bn_run_until(D->loop, confirms_done, D, 120000);
+    r->confirmed = D->n_confirmed;
+    r->t_all_confirmed = D->t_last_confirm ? (double)(D->t_last_confirm / 1000000 - deadline) : -1;
+    memset(&m, 0, sizeof(m));
+    m.type = BO_MSG_CLOSE;
+    m.u.opening.oid = D->oid;
+    if (host_req(D, host, &m, &t)) {
+        snprintf(r->record_note, sizeof(r->record_note), "close refused");
+        return;
+    }
+    r->t_close_ack = (double)(t / 1000000 - deadline);
+    bn_run_until(D->loop, head_seen, D, 30000);
+    r->t_closed = D->ts_closed ? (double)(D->ts_closed - deadline) : -1;
+    r->t_record_signed = D->ts_head ? (double)(D->ts_head - deadline) : -1;
 }
 
 static void run_one(const dcfg *cfg, bool timeline, dres *r)
@@ -334,24 +462,13 @@ static void run_one(const dcfg *cfg, bool timeline, dres *r)
     bo_client_ctx *ctx = NULL;
     bn_host admin = {0}, host = {0};
     probe pr = {0};
+    bn_child *perf = NULL;
     int64_t deadline = 0;
     if (seal_rc)
         goto out;
     const char *extra[] = {"--max-bid", "17179869184", NULL};
     if (bn_server_start(&srv, cfg->server_bin, sdir, cfg->pki, NULL, NULL, extra, 60000))
         goto out;
-    {
-        /* Workaround: the server writes plaintexts to <vault>/<oid>/plain/ but never creates
-         * that folder (every decryption then fails with E_IO "cannot create
-         * .../plain/<hash>.pkg.partial"); the oid is known in advance, so make it here. */
-        char pd[900];
-        snprintf(pd, sizeof(pd), "%s/data/vault", sdir);
-        mkdir(pd, 0700);
-        snprintf(pd, sizeof(pd), "%s/data/vault/%s", sdir, D.oid);
-        mkdir(pd, 0700);
-        snprintf(pd, sizeof(pd), "%s/data/vault/%s/plain", sdir, D.oid);
-        mkdir(pd, 0700);
-    }
     ctx = bn_ctx_new(&loop, cfg->pki, D.n + 16);
     if (bn_host_open(&admin, ctx, srv.url, cfg->pki, "host", "host", NULL, 30000))
         goto out;
@@ -365,6 +482,8 @@ static void run_one(const dcfg *cfg, bool timeline, dres *r)
         if (bn_host_create(&admin, tj, got))
             goto out;
     }
+    host.on_event = host_watch;
+    host.ud = &D;
     if (bn_host_open(&host, ctx, srv.url, cfg->pki, "host", "host", D.oid, 30000))
         goto out;
     const char *urls[1] = {srv.url};
@@ -413,7 +532,7 @@ static void run_one(const dcfg *cfg, bool timeline, dres *r)
         int64_t tu0 = bn_mono_ns();
         for (unsigned i = 0; i < D.n; i++) {
             char detail[300] = "";
-            bo_err e = bn_submit(&loop, D.b[i].c, D.oid, &D.b[i].bid, 16, NULL, detail,
+            bo_err e = bn_submit(&loop, D.b[i].c, D.oid, &D.b[i].bid, 8, NULL, detail,
                                  sizeof(detail));
             if (e) {
                 snprintf(r->why, sizeof(r->why), "upload: %.240s", detail);
@@ -466,6 +585,7 @@ static void run_one(const dcfg *cfg, bool timeline, dres *r)
     r->rss_before_kib = bn_proc_status_kb(srv.pid, "VmRSS");
     bn_proc_reset_hwm(srv.pid);
     bn_cpu c0, c1, rc0, rc1;
+    perf = bn_perf_start(&loop, srv.pid, cfg->out, cfg->label);
     bn_proc_cpu(srv.pid, &c0);
     bn_proc_cpu(srv.redis_pid, &rc0);
     {
@@ -486,6 +606,8 @@ static void run_one(const dcfg *cfg, bool timeline, dres *r)
     bn_run_until(&loop, all_finished, &D, (int)(budget > 3600000 ? 3600000 : budget));
     bn_proc_cpu(srv.pid, &c1);
     bn_proc_cpu(srv.redis_pid, &rc1);
+    bn_perf_stop(perf, cfg->out, cfg->label);
+    perf = NULL;
     r->hwm_kib = bn_proc_status_kb(srv.pid, "VmHWM");
     int64_t t_last = 0, t_last_req = 0, t_last_resp = 0;
     for (unsigned i = 0; i < D.n; i++) {
@@ -516,7 +638,7 @@ static void run_one(const dcfg *cfg, bool timeline, dres *r)
         r->t_all_resp = t_last_resp ? (double)(t_last_resp / 1000000 - off - deadline) : -1;
         r->t_all_done = t_last ? (double)(t_last / 1000000 - off - deadline) : -1;
         r->t_announcing = (double)(t_ann - deadline);
-        after_decryption_hook(&D, &host, r);
+        after_decryption_hook(&D, &host, r, deadline);
     }
     if (pr.rss)
         fclose(pr.rss);
@@ -528,6 +650,7 @@ static void run_one(const dcfg *cfg, bool timeline, dres *r)
     r->server_work_ms_sum = log_work_ms(srv.log);
     r->ran = D.n_done > 0;
 out:
+    bn_perf_stop(perf, cfg->out, cfg->label);
     if (pr.t.data)
         uv_close((uv_handle_t *)&pr.t, NULL);
     if (pr.rss)
@@ -621,7 +744,7 @@ static void common_args(int argc, char **argv, dcfg *c, const char *label)
     c->server_bin = bn_arg(argc, argv, "--server-bin", NULL);
     c->ossl_bin = bn_arg(argc, argv, "--ossl-bin", NULL);
     c->label = label;
-    c->upload_mbps = (double)bn_arg_ll(argc, argv, "--upload-mbps", 40);
+    c->upload_mbps = (double)bn_arg_ll(argc, argv, "--upload-mbps", 12);
     if (!c->pki || !c->out || !c->server_bin || !c->ossl_bin)
         BN_DIE("usage: bo-bench %s --pki DIR --out DIR --server-bin BIN --ossl-bin BIN ...",
                label);
@@ -902,10 +1025,19 @@ int bn_cmd_opening(int argc, char **argv)
     bn_json_num(&j, "last_response_sent", r.t_all_resp);
     bn_json_num(&j, "last_bid_open", r.t_all_done);
     bn_json_num(&j, "phase_announcing_seen", r.t_announcing);
-    bn_json_str(&j, "signed_record", "not measured: announcement and the record are not in the "
-                                     "server yet (hook: after_decryption_hook)");
+    bn_json_num(&j, "all_bids_announced", r.t_announced);
+    bn_json_num(&j, "confirmation_window_opened", r.t_confirm_open);
+    bn_json_num(&j, "every_bidder_confirmed", r.t_all_confirmed);
+    bn_json_num(&j, "close_acknowledged", r.t_close_ack);
+    bn_json_num(&j, "opening_closed_event", r.t_closed);
+    bn_json_num(&j, "record_signed_head_signed", r.t_record_signed);
     bn_json_end_obj(&j);
+    bn_json_int(&j, "bidders_confirmed", r.confirmed);
+    if (r.record_note[0])
+        bn_json_str(&j, "record_note", r.record_note);
     bn_json_num(&j, "deadline_to_decrypted_s", r.t_announcing > 0 ? r.t_announcing / 1000 : -1);
+    bn_json_num(&j, "deadline_to_signed_record_s",
+                r.t_record_signed > 0 ? r.t_record_signed / 1000 : -1);
     bn_json_end_obj(&j);
     bn_json_obj(&j, "baseline");
     bn_json_str(&j, "program", "bo-bench-ossl decrypt: EVP AES-256-GCM over the same envelope "

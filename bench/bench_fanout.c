@@ -256,7 +256,7 @@ static void run_bidopen(fo *f, unsigned n, run *r)
     bn_host admin = {0}, host = {0};
     evwatch w = {0};
     char oid[65] = "";
-    int64_t deadline_ms = 6000;
+    int64_t deadline_ms = 12000;
     unsigned np = procs_for(f, n);
     bn_child **ch = calloc(np, sizeof(*ch));
     char **files = calloc(np, sizeof(*files));
@@ -319,6 +319,9 @@ static void run_bidopen(fo *f, unsigned n, run *r)
         bn_proc_cpu(srv[k].pid, &ck);
         cpu_nodes0[k] = (double)ck.sched_ns / 1e9;
     }
+    char perf_name[32];
+    snprintf(perf_name, sizeof(perf_name), "server-%u", n);
+    bn_child *perf = bn_perf_start(f->loop, srv[0].pid, f->out, perf_name);
     bn_proc_cpu(srv[0].pid, &c0);
     int64_t tr0 = bn_mono_ns();
     for (unsigned i = 0; i < f->rounds && i < MAX_ROUNDS; i++) {
@@ -351,6 +354,7 @@ static void run_bidopen(fo *f, unsigned n, run *r)
     }
     bn_proc_cpu(srv[0].pid, &c1);
     double dur = (double)(bn_mono_ns() - tr0) / 1e9;
+    bn_perf_stop(perf, f->out, perf_name);
     if (r->rounds_done) {
         double cpu = bn_cpu_delta(&c0, &c1);
         if (nodes > 1) { /* every node's CPU counts */

@@ -423,6 +423,7 @@ static int run_driver(int argc, char **argv, bool idle)
     long rss0 = bn_proc_status_kb(srv.pid, "VmRSS"), tcp0 = bn_tcp_mem_kb();
     bn_proc_cpu(srv.pid, &c0);
     bn_proc_cpu(srv.redis_pid, &r0);
+    bn_child *perf = bn_perf_start(&loop, srv.pid, d.out, "server");
     int64_t t_go = bn_real_ns();
     for (unsigned p = 0; p < d.procs; p++)
         bn_child_send(ch[p], "go");
@@ -442,9 +443,11 @@ static int run_driver(int argc, char **argv, bool idle)
     }
     bn_proc_cpu(srv.pid, &c1);
     bn_proc_cpu(srv.redis_pid, &r1);
+    bn_perf_stop(perf, d.out, "server");
     long hwm = bn_proc_status_kb(srv.pid, "VmHWM");
-    /* idle: let the connections settle, then measure memory */
-    bn_run_for(&loop, 3000);
+    /* idle: let the connections settle (the server hands freed pages back every 10 s after
+     * a burst of handshakes), then measure memory */
+    bn_run_for(&loop, 12000);
     long rss1 = bn_proc_status_kb(srv.pid, "VmRSS"), tcp1 = bn_tcp_mem_kb();
     for (unsigned p = 0; p < d.procs; p++)
         bn_child_send(ch[p], "quit");

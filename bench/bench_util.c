@@ -886,6 +886,41 @@ void bn_say(const char *fmt, ...)
     fflush(stdout);
 }
 
+/* ------------------------------------------------------------------- perf ---- */
+
+bn_child *bn_perf_start(uv_loop_t *loop, pid_t pid, const char *dir, const char *name)
+{
+    const char *on = getenv("BENCH_PERF");
+    if (!on || strcmp(on, "1") || pid <= 0 || access("/usr/bin/perf", X_OK))
+        return NULL;
+    char data[800], p[32], lg[800];
+    snprintf(data, sizeof(data), "%s/%s.perf.data", dir, name);
+    snprintf(lg, sizeof(lg), "%s/%s.perf.log", dir, name);
+    snprintf(p, sizeof(p), "%d", (int)pid);
+    const char *av[] = {"/usr/bin/perf", "record", "-F", "499", "-g", "-p", p, "-o", data, NULL};
+    bn_child *c = bn_child_spawn(loop, av, lg);
+    bn_run_for(loop, 300); /* perf needs a moment to attach */
+    return c;
+}
+
+void bn_perf_stop(bn_child *perf, const char *dir, const char *name)
+{
+    if (!perf)
+        return;
+    uv_kill(bn_child_pid(perf), SIGINT);
+    bn_child_reap(perf, 30000);
+    char cmd[2600];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && { echo '## flat (self)'; perf report -i '%s.perf.data' --stdio "
+             "--no-children --percent-limit 0.7 -g none 2>/dev/null | grep -v '^$' | head -70; "
+             "echo; echo '## call graph (caller)'; perf report -i '%s.perf.data' --stdio "
+             "--children --percent-limit 3 -g caller,0.5,callee,function,percent 2>/dev/null | "
+             "grep -v '^$' | head -250; } > '%s.perf.txt' 2>&1",
+             dir, name, name, name);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bo-bench: perf report failed for %s/%s\n", dir, name);
+}
+
 /* --------------------------------------------------------------- the loop ---- */
 
 static void on_wake(uv_timer_t *t)
