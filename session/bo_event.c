@@ -112,12 +112,11 @@ static bo_err aud_parse(const char *s, size_t n, bo_event *ev)
 /* ------------------------------------------------------------------- chain ---- */
 
 /* canonical([oid, seq, ts, kind, aud, body_hash, prev_hash]) */
-static bo_err chain_payload(const char *oid, const bo_event *ev, bo_buf *out)
+static bo_err chain_payload(const char *oid, const bo_event *ev, const uint8_t body_hash[32],
+                            bo_buf *out)
 {
-    uint8_t body_hash[32];
     char aud[24];
     const char *kind = bo_event_kind_name(ev->kind);
-    bo_sha256(ev->body, ev->body_len, body_hash);
     bo_event_aud_string(ev, aud, sizeof(aud));
     if (!kind)
         kind = "";
@@ -141,6 +140,14 @@ static bo_err chain_payload(const char *oid, const bo_event *ev, bo_buf *out)
 
 void bo_event_compute_hash(const char *oid, const bo_event *ev, uint8_t out[32])
 {
+    uint8_t body_hash[32];
+    bo_sha256(ev->body, ev->body_len, body_hash);
+    bo_event_chain_hash(oid, ev, body_hash, out);
+}
+
+void bo_event_chain_hash(const char *oid, const bo_event *ev, const uint8_t body_hash[32],
+                         uint8_t out[32])
+{
     static const char ctx[] = "bidopen/event/v1"; /* followed by its NUL, as 0x00 */
     /* The payload is bounded (oid <= 64, kind and aud short, two 32-byte hashes), so it
      * is built in a stack array: a bo_buf never reallocates below its allocation. */
@@ -148,7 +155,7 @@ void bo_event_compute_hash(const char *oid, const bo_event *ev, uint8_t out[32])
     bo_buf b = {mem, 0, sizeof(mem), sizeof(mem) - 1};
     bo_err err = bo_buf_append(&b, ctx, sizeof(ctx));
     if (!err && strlen(oid) <= 64)
-        err = chain_payload(oid, ev, &b);
+        err = chain_payload(oid, ev, body_hash, &b);
     else
         err = BO_E_INVALID_ARG;
     if (err) {

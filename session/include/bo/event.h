@@ -87,6 +87,12 @@ const char *bo_event_aud_string(const bo_event *ev, char *out, size_t n);
 /** Compute body hash and chain hash for ev (uses ev->seq, ts, kind, aud, body, prev_hash). */
 void bo_event_compute_hash(const char *oid, const bo_event *ev, uint8_t out[32]);
 
+/** The same chain hash from the body's hash instead of the body (ev->body is not read): a
+ * transcript that withholds a private body keeps its body_hash, and the chain still
+ * verifies (docs/transcript.md). Context: any thread. */
+void bo_event_chain_hash(const char *oid, const bo_event *ev, const uint8_t body_hash[32],
+                         uint8_t out[32]);
+
 /** Release the body. Safe on a zeroed event. */
 void bo_event_cleanup(bo_event *ev);
 
