@@ -330,6 +330,9 @@ void bo__cmd_dispatch(bo_conn *c, const bo_msg *m)
     case BO_MSG_CLOSE:
         bo__closing_request(c, m);
         break;
+    case BO_MSG_EXPORT:
+        bo__export_request(c, m);
+        break;
     default:
         bo__conn_reply_err(c, m->has_id, m->id, BO_E_UNKNOWN_TYPE, "not a request a client sends");
         break;

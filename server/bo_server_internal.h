@@ -346,6 +346,11 @@ size_t bo__decrypt_waiting_count(const bo_srv *srv);
 /* ---- bo_closing.c ---- */
 void bo__closing_request(bo_conn *c, const bo_msg *m);
 
+/* ---- bo_export_cmd.c ---- */
+/** export {oid, format, offset?}: the record (JSON, OCDS, HTML) or the transcript (full or
+ * public) in pieces of at most 128 KiB (docs/protocol.md §11, docs/transcript.md). */
+void bo__export_request(bo_conn *c, const bo_msg *m);
+
 /* ---- bo_commands.c ---- */
 void bo__cmd_dispatch(bo_conn *c, const bo_msg *m);
 
