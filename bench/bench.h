@@ -115,6 +115,8 @@ int bn_server_start(bn_server *s, const char *bin, const char *dir, const char *
                     int timeout_ms);
 /* SIGTERM, wait (SIGKILL after timeout_ms). Returns the exit status or -1. */
 int bn_server_stop(bn_server *s, int timeout_ms);
+/* Save the server's /metrics (Prometheus text) into path (curl); false if it failed. */
+bool bn_server_metrics(const bn_server *s, const char *path);
 /* Count lines of its log holding needle. */
 size_t bn_server_log_count(const bn_server *s, const char *needle);
 
@@ -145,7 +147,9 @@ bool bn_ctl_eof(const bn_ctl *c);
 void bn_ctl_close(bn_ctl *c);
 void bn_say(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* to stdout + flush */
 
-/* With BENCH_PERF=1 in the environment: `perf record -g` on pid into dir/name.perf.data
+/* With BENCH_PERF=1 (frame pointers) or BENCH_PERF=dwarf (DWARF unwinding, for the calls
+ * inside libc, OpenSSL and libwebsockets) in the environment: `perf record` on pid into
+ * dir/name.perf.data
  * until bn_perf_stop, which then writes dir/name.perf.txt (perf report, top of the flat
  * profile and of the call graph). NULL when not asked or perf is missing. */
 bn_child *bn_perf_start(uv_loop_t *loop, pid_t pid, const char *dir, const char *name);

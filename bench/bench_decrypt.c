@@ -647,6 +647,11 @@ static void run_one(const dcfg *cfg, bool timeline, dres *r)
     uv_timer_stop(&pr.t);
     bn_vec_sort(&r->rtt_idle);
     bn_vec_sort(&r->rtt_busy);
+    {
+        char mpath[900];
+        snprintf(mpath, sizeof(mpath), "%s/%s-server-metrics.txt", cfg->out, cfg->label);
+        bn_server_metrics(&srv, mpath);
+    }
     r->server_work_ms_sum = log_work_ms(srv.log);
     r->ran = D.n_done > 0;
 out:

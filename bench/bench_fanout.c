@@ -369,6 +369,11 @@ static void run_bidopen(fo *f, unsigned n, run *r)
         r->cpu_idle_ms = idle_rate * dur * 1000 / r->rounds_done;
     }
 quit:
+    {
+        char mpath[800];
+        snprintf(mpath, sizeof(mpath), "%s/server-%u-metrics.txt", f->out, n);
+        bn_server_metrics(&srv[0], mpath);
+    }
     reap_all(ch, np);
     collect_receipts(r, (const char *const *)files, np, &m, false, &r->delay_send);
     bn_vec_sort(&r->delay_send);

@@ -36,6 +36,8 @@ struct lbid {
     char oid[65];
     int stage; /* 0 start, 1 joined, 2 register sent, 3 registered, 4 signin sent, 5 done */
     bool failed, counted;
+    int64_t retry_at; /* ns (mono): resend then (the store was unavailable) */
+    unsigned retries;
     int64_t t_start, t_joined, t_reg_sent, t_reg_ok, t_sig_sent, t_done;
     char err[64];
 };
@@ -59,6 +61,16 @@ static void finish(lbid *b, bool ok, const char *err)
 
 static void advance(lbid *b);
 
+/* "nothing was changed, retry shortly" (protocol.md §4): a real client retries */
+static bool retry_later(lbid *b, bo_err err)
+{
+    if (err != BO_E_STORE_UNAVAILABLE && err != BO_E_RATE_LIMITED && err != BO_E_SHUTTING_DOWN)
+        return false;
+    b->retries++;
+    b->retry_at = bn_mono_ns() + (250 + rand() % 500) * 1000000LL;
+    return true;
+}
+
 static void on_signin(void *ud, bo_err err, const char *code, const char *msg,
                       const msgpack_object *data)
 {
@@ -67,6 +79,10 @@ static void on_signin(void *ud, bo_err err, const char *code, const char *msg,
     (void)data;
     if (err == BO_E_CANCELED) {
         b->stage = 3; /* the connection dropped: resend after the rejoin */
+        return;
+    }
+    if (retry_later(b, err)) {
+        b->stage = 3;
         return;
     }
     if (err) {
@@ -87,6 +103,10 @@ static void on_register(void *ud, bo_err err, const char *code, const char *msg,
         b->stage = 1;
         return;
     }
+    if (retry_later(b, err)) {
+        b->stage = 1;
+        return;
+    }
     if (err) {
         finish(b, false, code);
         return;
@@ -100,6 +120,9 @@ static void advance(lbid *b)
 {
     if (b->counted || bo_client_state_get(b->c) != BO_CLIENT_JOINED)
         return;
+    if (b->retry_at && bn_mono_ns() < b->retry_at)
+        return;
+    b->retry_at = 0;
     if (b->L->idle_only) {
         finish(b, true, NULL);
         return;
@@ -138,6 +161,15 @@ static bool load_finished(void *ud)
 {
     load *L = ud;
     return L->n_done + L->n_failed >= L->n;
+}
+
+static void retry_tick(uv_timer_t *t)
+{
+    load *L = t->data;
+    int64_t now = bn_mono_ns();
+    for (unsigned i = 0; i < L->n; i++)
+        if (L->b[i].retry_at && now >= L->b[i].retry_at && (L->b[i].stage == 1 || L->b[i].stage == 3))
+            advance(&L->b[i]);
 }
 
 int bn_cmd_signin_load(int argc, char **argv)
@@ -207,11 +239,18 @@ int bn_cmd_signin_load(int argc, char **argv)
         }
     }
     L.t_go = bn_real_ns();
+    srand((unsigned)getpid());
+    uv_timer_t retry;
+    uv_timer_init(&loop, &retry);
+    retry.data = &L;
+    uv_timer_start(&retry, retry_tick, 50, 50);
     for (unsigned i = 0; i < L.n; i++) {
         L.b[i].t_start = bn_real_ns();
         bo_client_start(L.b[i].c);
     }
     bn_run_until(&loop, load_finished, &L, timeout_s * 1000);
+    uv_timer_stop(&retry);
+    uv_close((uv_handle_t *)&retry, NULL);
     bn_say("done %u %u %lld", L.n_done, L.n_failed, (long long)L.t_last);
     /* stay connected (idle) until told to quit */
     bool quit = false;
@@ -226,11 +265,11 @@ int bn_cmd_signin_load(int argc, char **argv)
     f = fopen(out, "w");
     for (unsigned i = 0; f && i < L.n; i++) {
         lbid *b = &L.b[i];
-        fprintf(f, "%u %s %lld %lld %lld %lld %lld %lld %llu %s\n", b->cred.idx, b->cred.alg,
+        fprintf(f, "%u %s %lld %lld %lld %lld %lld %lld %llu %u %s\n", b->cred.idx, b->cred.alg,
                 (long long)b->t_start, (long long)b->t_joined, (long long)b->t_reg_sent,
                 (long long)b->t_reg_ok, (long long)b->t_sig_sent,
                 (long long)(b->failed ? 0 : b->t_done), (unsigned long long)bo_client_connects(b->c),
-                b->failed ? b->err : "-");
+                b->retries, b->failed ? b->err : "-");
     }
     if (f)
         fclose(f);
@@ -254,6 +293,7 @@ typedef struct rec {
     char alg[8];
     long long t_start, t_joined, t_reg_sent, t_reg_ok, t_sig_sent, t_done;
     unsigned long long connects;
+    unsigned retries;
     char err[64];
 } rec;
 
@@ -261,9 +301,9 @@ static size_t read_recs(const char *path, rec **v, size_t n)
 {
     FILE *f = fopen(path, "r");
     rec r;
-    while (f && fscanf(f, "%u %7s %lld %lld %lld %lld %lld %lld %llu %63s", &r.idx, r.alg,
+    while (f && fscanf(f, "%u %7s %lld %lld %lld %lld %lld %lld %llu %u %63s", &r.idx, r.alg,
                        &r.t_start, &r.t_joined, &r.t_reg_sent, &r.t_reg_ok, &r.t_sig_sent,
-                       &r.t_done, &r.connects, r.err) == 10) {
+                       &r.t_done, &r.connects, &r.retries, r.err) == 11) {
         *v = realloc(*v, (n + 1) * sizeof(**v));
         (*v)[n++] = r;
     }
@@ -449,6 +489,9 @@ static int run_driver(int argc, char **argv, bool idle)
      * a burst of handshakes), then measure memory */
     bn_run_for(&loop, 12000);
     long rss1 = bn_proc_status_kb(srv.pid, "VmRSS"), tcp1 = bn_tcp_mem_kb();
+    char mpath[700];
+    snprintf(mpath, sizeof(mpath), "%s/server-metrics.txt", d.out);
+    bn_server_metrics(&srv, mpath);
     for (unsigned p = 0; p < d.procs; p++)
         bn_child_send(ch[p], "quit");
     for (unsigned p = 0; p < d.procs; p++)
@@ -466,12 +509,13 @@ static int run_driver(int argc, char **argv, bool idle)
         nr = read_recs(outp, &recs, nr);
     }
     bn_vec since_go = {0}, sig_rtt = {0}, reg_rtt = {0}, join_t = {0}, per_alg[3] = {{0}};
-    unsigned long long reconnects = 0;
+    unsigned long long reconnects = 0, retries = 0;
     static const char *algs[3] = {"rsa", "p256", "sm2"};
     for (size_t i = 0; i < nr; i++) {
         rec *r = &recs[i];
         if (r->connects > 1)
             reconnects += r->connects - 1;
+        retries += r->retries;
         if (!r->t_done)
             continue;
         bn_vec_push(&since_go, r->t_done - t_go);
@@ -484,6 +528,20 @@ static int run_driver(int argc, char **argv, bool idle)
                 if (!strcmp(r->alg, algs[a]))
                     bn_vec_push(&per_alg[a], r->t_done - r->t_start);
         }
+    }
+    /* refusals by code */
+    char codes[16][64];
+    unsigned counts[16] = {0}, ncodes = 0;
+    for (size_t i = 0; i < nr; i++) {
+        if (recs[i].t_done || !strcmp(recs[i].err, "-"))
+            continue;
+        unsigned k = 0;
+        while (k < ncodes && strcmp(codes[k], recs[i].err))
+            k++;
+        if (k == ncodes && ncodes < 16)
+            snprintf(codes[ncodes++], 64, "%s", recs[i].err);
+        if (k < ncodes)
+            counts[k]++;
     }
     bn_vec_sort(&since_go);
     bn_vec_sort(&sig_rtt);
@@ -538,6 +596,11 @@ static int run_driver(int argc, char **argv, bool idle)
     bn_json_int(&j, "completed", done);
     bn_json_int(&j, "failed", failed);
     bn_json_int(&j, "reconnects", (int64_t)reconnects);
+    bn_json_int(&j, "store_unavailable_retries", (int64_t)retries);
+    bn_json_obj(&j, "failures_by_code");
+    for (unsigned k = 0; k < ncodes; k++)
+        bn_json_int(&j, codes[k], counts[k]);
+    bn_json_end_obj(&j);
     bn_json_num(&j, "wall_s", wall_s);
     bn_json_num(&j, "rate_per_s", rate);
     bn_json_num(&j, "server_cpu_s", cpu_s);

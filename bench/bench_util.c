@@ -558,6 +558,16 @@ int bn_server_stop(bn_server *s, int timeout_ms)
     return -1;
 }
 
+bool bn_server_metrics(const bn_server *s, const char *path)
+{
+    if (s->port <= 0 || strchr(path, '\''))
+        return false;
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "curl -sk --max-time 10 -o '%s' https://127.0.0.1:%d/metrics", path,
+             s->port);
+    return system(cmd) == 0;
+}
+
 size_t bn_server_log_count(const bn_server *s, const char *needle)
 {
     char *log = slurp(s->log, NULL);
@@ -891,13 +901,18 @@ void bn_say(const char *fmt, ...)
 bn_child *bn_perf_start(uv_loop_t *loop, pid_t pid, const char *dir, const char *name)
 {
     const char *on = getenv("BENCH_PERF");
-    if (!on || strcmp(on, "1") || pid <= 0 || access("/usr/bin/perf", X_OK))
+    bool dwarf = on && !strcmp(on, "dwarf");
+    if (!on || (strcmp(on, "1") && !dwarf) || pid <= 0 || access("/usr/bin/perf", X_OK))
         return NULL;
     char data[800], p[32], lg[800];
     snprintf(data, sizeof(data), "%s/%s.perf.data", dir, name);
     snprintf(lg, sizeof(lg), "%s/%s.perf.log", dir, name);
     snprintf(p, sizeof(p), "%d", (int)pid);
-    const char *av[] = {"/usr/bin/perf", "record", "-F", "499", "-g", "-p", p, "-o", data, NULL};
+    /* frame pointers are enough for our code; libc, OpenSSL and lws need dwarf unwinding */
+    const char *av_fp[] = {"/usr/bin/perf", "record", "-F", "499", "-g", "-p", p, "-o", data, NULL};
+    const char *av_dw[] = {"/usr/bin/perf", "record", "-F", "149", "--call-graph", "dwarf,16384",
+                           "-p", p, "-o", data, NULL};
+    const char *const *av = dwarf ? av_dw : av_fp;
     bn_child *c = bn_child_spawn(loop, av, lg);
     bn_run_for(loop, 300); /* perf needs a moment to attach */
     return c;
@@ -913,9 +928,9 @@ void bn_perf_stop(bn_child *perf, const char *dir, const char *name)
     snprintf(cmd, sizeof(cmd),
              "cd '%s' && { echo '## flat (self)'; perf report -i '%s.perf.data' --stdio "
              "--no-children --percent-limit 0.7 -g none 2>/dev/null | grep -v '^$' | head -70; "
-             "echo; echo '## call graph (caller)'; perf report -i '%s.perf.data' --stdio "
-             "--children --percent-limit 3 -g caller,0.5,callee,function,percent 2>/dev/null | "
-             "grep -v '^$' | head -250; } > '%s.perf.txt' 2>&1",
+             "echo; echo '## call graph (callers of the hot functions)'; perf report -i "
+             "'%s.perf.data' --stdio --no-children --percent-limit 2 -g graph,0.5,callee,function,"
+             "percent 2>/dev/null | grep -v '^$' | head -400; } > '%s.perf.txt' 2>&1",
              dir, name, name, name);
     if (system(cmd) != 0)
         fprintf(stderr, "bo-bench: perf report failed for %s/%s\n", dir, name);
