@@ -35,6 +35,14 @@
 #define FILE_MAX (16u << 20) /* tender and blacklist files */
 #define MAX_SHOWN_BIDDERS 1000u /* per-bidder decryption states the live views keep */
 
+/* One announced bid (bid_announced, or a snapshot's bidders entry with n), kept as
+ * canonical msgpack for the table. */
+typedef struct announced_row {
+    char uscc[19];
+    uint8_t *mp;
+    size_t len;
+} announced_row;
+
 /* One bidder's decryption state as the live views show it. */
 typedef struct bidder_state {
     char uscc[19];
@@ -95,6 +103,25 @@ typedef struct cli {
     /* bidder receipt */
     bo_receipt rc;
     bool have_rc;
+    /* the end of the opening (§11): the table, the confirmation window */
+    bo_buf tender_mp;         /* the snapshot's tender (the table's columns) */
+    announced_row *rows;
+    size_t n_rows;
+    unsigned ann_total;       /* bids to announce; 0: not known */
+    bool table_dirty;
+    uv_timer_t table_timer;
+    bool conf_known, conf_closed;
+    int64_t conf_ends_at;
+    char rec_hash[65];        /* confirmation_opened.record_hash, hex */
+    char final_hash[65];      /* opening_closed.record_hash, hex */
+    unsigned n_valid, n_confirmed, n_objections, n_answered;
+    /* bidder --confirm / --object, bidder confirm|object */
+    bool conf_sent, conf_done;
+    /* host commands of §11: they join, and wait for the event that shows the result */
+    const char *await_kind;   /* NULL: nothing awaited */
+    unsigned await_n;         /* that many events of await_kind after the request */
+    bool reply_ok;
+    int64_t await_until;      /* monotonic ms: give up waiting for the event then */
     /* one-shot commands */
     bool request_sent;
     bo_buf tender_json;
@@ -223,13 +250,21 @@ static void render_status(cli *s)
         bo_buf_appendf(&b, " | 报名 registered %llu · 签到 signed in %llu",
                        (unsigned long long)s->n_registered,
                        (unsigned long long)s->n_signed_in);
-    if (s->dec_known && phase_rank(s->phase) >= 3) {
+    if (s->dec_known && phase_rank(s->phase) == 3) {
         bo_buf_append_str(&b, " | ");
         bo_evfmt_decrypt_progress(&b, s->dec_bids, s->dec_done, s->dec_classified,
                                   s->dec_closed ? 0 : s->dec_ends_at, s->paused,
                                   bo_client_server_now(s->c));
         if (s->dec_closed)
             bo_buf_append_str(&b, " · 时限已过 window closed");
+    }
+    if (phase_rank(s->phase) == 4 && s->ann_total)
+        bo_buf_appendf(&b, " | 唱标 announced %zu/%u", s->n_rows, s->ann_total);
+    if (phase_rank(s->phase) == 5 && s->conf_known) {
+        bo_buf_append_str(&b, " | ");
+        bo_evfmt_confirm_progress(&b, s->n_confirmed, s->n_valid, s->n_objections,
+                                  s->n_objections - s->n_answered, s->conf_ends_at,
+                                  s->conf_closed, s->paused, bo_client_server_now(s->c));
     }
     if (s->tty) {
         bool big = s->o->cmd == BO_CMD_SITE;
@@ -323,7 +358,8 @@ static void bstate_from_body(cli *s, const msgpack_object *body, const char *sta
 static void bstates_show(cli *s)
 {
     if (!s->bstates_changed || !s->dec_known || s->o->json || s->o->quiet ||
-        s->o->cmd == BO_CMD_BIDDER)
+        s->o->cmd == BO_CMD_BIDDER || s->o->cmd == BO_CMD_BIDDER_CONFIRM ||
+        s->o->cmd == BO_CMD_BIDDER_OBJECT)
         return;
     s->bstates_changed = false;
     bo_buf b;
@@ -435,6 +471,213 @@ static void dec_from_event(cli *s, const bo_client_event *ev)
     bstates_show(s);
 }
 
+/* ---------------------------------------------- the end of the opening ---- */
+
+static bool is_bidder_cmd(bo_cli_cmd c)
+{
+    return c == BO_CMD_BIDDER || c == BO_CMD_BIDDER_CONFIRM || c == BO_CMD_BIDDER_OBJECT;
+}
+
+/* The host's commands of §11: they join to show what their command did. */
+static bool is_closing_host_cmd(bo_cli_cmd c)
+{
+    return c == BO_CMD_HOST_ANNOUNCE || c == BO_CMD_HOST_DRAW || c == BO_CMD_HOST_BENCHMARK ||
+           c == BO_CMD_HOST_CONFIRM_OPEN || c == BO_CMD_HOST_ANSWER || c == BO_CMD_HOST_CLOSE;
+}
+
+static void rows_clear(cli *s)
+{
+    for (size_t i = 0; i < s->n_rows; i++)
+        free(s->rows[i].mp);
+    s->n_rows = 0;
+}
+
+/* Remember (or replace) one announced bid. */
+static void row_put(cli *s, const msgpack_object *e)
+{
+    const char *u;
+    size_t un;
+    uint64_t n;
+    if (!bo_mpo_str(e, "uscc", &u, &un) || un != 18 || !bo_mpo_u64(e, "n", &n))
+        return;
+    bo_buf b;
+    bo_buf_init(&b, 1u << 20);
+    if (bo_mp_canonical(&b, e) != BO_E_OK) {
+        bo_buf_cleanup(&b);
+        return;
+    }
+    size_t i = 0;
+    while (i < s->n_rows && memcmp(s->rows[i].uscc, u, 18) != 0)
+        i++;
+    if (i == s->n_rows) {
+        if (s->n_rows == MAX_SHOWN_BIDDERS ||
+            (!s->rows && !(s->rows = calloc(MAX_SHOWN_BIDDERS, sizeof(*s->rows))))) {
+            bo_buf_cleanup(&b);
+            return;
+        }
+        s->n_rows++;
+        memcpy(s->rows[i].uscc, u, 18);
+        s->rows[i].uscc[18] = 0;
+    } else {
+        free(s->rows[i].mp);
+    }
+    s->rows[i].mp = b.data; /* taken over */
+    s->rows[i].len = b.len;
+    s->table_dirty = true;
+}
+
+/* Print the announcement table when it changed (human output only). */
+static void table_show(cli *s)
+{
+    if (!s->table_dirty || !s->n_rows || s->o->json || s->o->quiet || !s->tender_mp.len)
+        return;
+    s->table_dirty = false;
+    bo_buf all, out;
+    bo_buf_init(&all, 64u << 20);
+    bo_buf_init(&out, 16u << 20);
+    bo_mp_array_header(&all, (uint32_t)s->n_rows);
+    for (size_t i = 0; i < s->n_rows; i++)
+        bo_buf_append(&all, s->rows[i].mp, s->rows[i].len);
+    msgpack_zone *zt = NULL, *zr = NULL;
+    msgpack_object t, r;
+    const msgpack_object **rows = calloc(s->n_rows, sizeof(*rows));
+    if (rows && bo_mp_parse(s->tender_mp.data, s->tender_mp.len, &zt, &t) == BO_E_OK &&
+        bo_mp_parse(all.data, all.len, &zr, &r) == BO_E_OK && r.type == MSGPACK_OBJECT_ARRAY) {
+        for (uint32_t i = 0; i < r.via.array.size; i++)
+            rows[i] = &r.via.array.ptr[i];
+        if (bo_evfmt_bids_table(&out, &t, rows, r.via.array.size, s->ann_total) == BO_E_OK)
+            say(s, "%s", (char *)out.data);
+    }
+    free(rows);
+    if (zt)
+        msgpack_zone_free(zt);
+    if (zr)
+        msgpack_zone_free(zr);
+    bo_buf_cleanup(&all);
+    bo_buf_cleanup(&out);
+}
+
+static void on_table_timer(uv_timer_t *t)
+{
+    cli *s = t->data;
+    if (!s->done)
+        table_show(s);
+}
+
+/* A bid was announced: the table is printed once a burst of announcements is over. */
+static void table_later(cli *s)
+{
+    if (s->o->json || s->o->quiet)
+        return;
+    uv_timer_start(&s->table_timer, on_table_timer, 300, 0);
+}
+
+static void hex_of(const msgpack_object *m, const char *key, char out[65])
+{
+    const uint8_t *h;
+    size_t n;
+    if (bo_mpo_bin(m, key, &h, &n) && n == 32)
+        bo_hex_encode(h, 32, out);
+}
+
+static bool own_uscc(cli *s, const msgpack_object *body);
+
+/* What the snapshot says about the end of the opening. */
+static void closing_from_snapshot(cli *s, const msgpack_object *snap)
+{
+    bo_buf_reset(&s->tender_mp);
+    const msgpack_object *t = bo_mpo_get(snap, "tender");
+    if (t)
+        bo_mp_canonical(&s->tender_mp, t);
+    rows_clear(s);
+    s->n_valid = 0;
+    const msgpack_object *l = bo_mpo_get(snap, "bidders");
+    for (uint32_t i = 0; l && l->type == MSGPACK_OBJECT_ARRAY && i < l->via.array.size; i++) {
+        const msgpack_object *e = &l->via.array.ptr[i];
+        const char *st;
+        size_t sn;
+        if (bo_mpo_str(e, "status", &st, &sn) && sn == 5 && !memcmp(st, "valid", 5))
+            s->n_valid++;
+        row_put(s, e);
+    }
+    s->table_dirty = false; /* the snapshot's lines show it */
+    uint64_t v;
+    const msgpack_object *a = bo_mpo_get(snap, "announce");
+    if (a && bo_mpo_u64(a, "total", &v))
+        s->ann_total = (unsigned)v;
+    else if (l && l->type == MSGPACK_OBJECT_ARRAY && phase_rank(s->phase) >= 2)
+        s->ann_total = l->via.array.size;
+    const msgpack_object *c = bo_mpo_get(snap, "confirm");
+    s->conf_known = c && c->type == MSGPACK_OBJECT_MAP;
+    if (s->conf_known) {
+        bo_mpo_i64(c, "ends_at", &s->conf_ends_at);
+        s->conf_closed = false;
+        bo_mpo_bool(c, "window_closed", &s->conf_closed);
+        hex_of(c, "record_hash", s->rec_hash);
+        hex_of(c, "final_hash", s->final_hash);
+        const msgpack_object *cf = bo_mpo_get(c, "confirmed");
+        s->n_confirmed = cf && cf->type == MSGPACK_OBJECT_ARRAY ? cf->via.array.size : 0;
+        const bo_client_identity *me = bo_client_whoami(s->c);
+        for (uint32_t i = 0; me && me->uscc[0] && s->o->confirm && cf &&
+                             cf->type == MSGPACK_OBJECT_ARRAY && i < cf->via.array.size;
+             i++) {
+            const msgpack_object *x = &cf->via.array.ptr[i];
+            if (x->type == MSGPACK_OBJECT_STR && x->via.str.size == strlen(me->uscc) &&
+                !memcmp(x->via.str.ptr, me->uscc, x->via.str.size))
+                s->conf_done = true; /* confirmed before (a reply lost with the connection) */
+        }
+    }
+    const msgpack_object *ob = bo_mpo_get(snap, "objections");
+    s->n_objections = s->n_answered = 0;
+    for (uint32_t i = 0; ob && ob->type == MSGPACK_OBJECT_ARRAY && i < ob->via.array.size; i++) {
+        const msgpack_object *o = &ob->via.array.ptr[i];
+        s->n_objections++;
+        s->n_answered += bo_mpo_get(o, "answer") != NULL;
+        const char *tx;
+        size_t tn;
+        if (s->o->object_text && own_uscc(s, o) && bo_mpo_str(o, "text", &tx, &tn) &&
+            tn == strlen(s->o->object_text) && !memcmp(tx, s->o->object_text, tn))
+            s->conf_done = true; /* objected before (a reply lost with the connection) */
+    }
+}
+
+/* The events of §11 (all views). */
+static void closing_from_event(cli *s, const bo_client_event *ev)
+{
+    const char *k = ev->kind;
+    uint64_t v;
+    int64_t t;
+    if (!strcmp(k, "bidders_revealed")) {
+        if (bo_mpo_u64(ev->body, "count", &v))
+            s->ann_total = (unsigned)v;
+    } else if (!strcmp(k, "phase_changed")) {
+        if (bo_mpo_u64(ev->body, "valid", &v))
+            s->n_valid = (unsigned)v;
+    } else if (!strcmp(k, "bid_announced")) {
+        row_put(s, ev->body);
+        table_later(s);
+    } else if (!strcmp(k, "confirmation_opened")) {
+        s->conf_known = true;
+        s->conf_closed = false;
+        bo_mpo_i64(ev->body, "ends_at", &s->conf_ends_at);
+        hex_of(ev->body, "record_hash", s->rec_hash);
+        s->last_plain_countdown = 0;
+    } else if (!strcmp(k, "resumed")) {
+        if (phase_rank(s->phase) == 5 && bo_mpo_i64(ev->body, "ends_at", &t))
+            s->conf_ends_at = t;
+    } else if (!strcmp(k, "bidder_confirmed")) {
+        s->n_confirmed++;
+    } else if (!strcmp(k, "objection")) {
+        s->n_objections++;
+    } else if (!strcmp(k, "objection_answered")) {
+        s->n_answered++;
+    } else if (!strcmp(k, "confirmation_window_closed")) {
+        s->conf_closed = true;
+    } else if (!strcmp(k, "opening_closed")) {
+        hex_of(ev->body, "record_hash", s->final_hash);
+    }
+}
+
 /* -------------------------------------------------------------- bidder ---- */
 
 static void on_register_reply(void *ud, bo_err err, const char *code, const char *msg,
@@ -473,6 +716,116 @@ static void on_signin_reply(void *ud, bo_err err, const char *code, const char *
     check_progress(s);
 }
 
+/* Before signing: what the bidder signs (the record hash) and what it covers. */
+static void show_record(cli *s)
+{
+    if (s->o->json || s->o->quiet)
+        return;
+    s->table_dirty = true;
+    table_show(s);
+    say(s, "%s 开标记录哈希 record hash %s\n  (the record as announced: every bid above, the draws "
+           "and the benchmark price; SHA-256 of the record, docs/protocol.md §11)",
+        s->o->confirm ? "确认签署 signing to confirm:" : "异议签署 signing the objection to:",
+        s->rec_hash[0] ? s->rec_hash : "?");
+}
+
+static void on_confirm_reply(void *ud, bo_err err, const char *code, const char *msg,
+                             const msgpack_object *data)
+{
+    cli *s = ud;
+    const char *req = s->o->confirm ? "confirm" : "object";
+    if (s->o->json)
+        reply_json(s, req, err, code, msg, data);
+    if (err == BO_E_CANCELED) {
+        s->conf_sent = false; /* the snapshot after the reconnect tells whether it went */
+        return;
+    }
+    if (reply_failed(s, req, err, code, msg))
+        return;
+    bool already = false;
+    bo_mpo_bool(data, "already", &already);
+    s->conf_done = true;
+    if (s->o->confirm)
+        say(s, "%s", already ? "已确认过 already confirmed" : "已确认 confirmed the record");
+    else
+        say(s, "异议已提交 objection raised: the host must answer it before closing");
+    check_progress(s);
+}
+
+/* The host's commands of §11, sent once joined; they finish when the event that shows the
+ * result arrived (or a few seconds after the ok, if it does not). */
+static void on_closing_reply(void *ud, bo_err err, const char *code, const char *msg,
+                             const msgpack_object *data)
+{
+    cli *s = ud;
+    const char *req = bo_cli_cmd_name(s->o->cmd);
+    if (s->o->json)
+        reply_json(s, req, err, code, msg, data);
+    if (reply_failed(s, req, err, code, msg))
+        return;
+    s->reply_ok = true;
+    s->await_until = bo_clock_mono_ms() + 5000;
+    check_progress(s);
+}
+
+static void send_closing_host(cli *s)
+{
+    const bo_cli_opts *o = s->o;
+    if (!s->request_sent) {
+        bo_err err = BO_E_OK;
+        s->request_sent = true;
+        s->await_n = 1;
+        switch (o->cmd) {
+        case BO_CMD_HOST_ANNOUNCE:
+            s->await_kind = "bid_announced";
+            if (o->all)
+                s->await_n = s->ann_total > s->n_rows ? s->ann_total - (unsigned)s->n_rows : 1;
+            err = bo_client_announce(s->c, o->oid, o->all, on_closing_reply, s);
+            break;
+        case BO_CMD_HOST_DRAW:
+            s->await_kind = "draw_result";
+            err = bo_client_draw(s->c, o->oid, o->draw_id, on_closing_reply, s);
+            break;
+        case BO_CMD_HOST_BENCHMARK:
+            s->await_kind = "benchmark_price";
+            err = bo_client_benchmark(s->c, o->oid, on_closing_reply, s);
+            break;
+        case BO_CMD_HOST_CONFIRM_OPEN:
+            s->await_kind = "confirmation_opened";
+            err = bo_client_confirm_open(s->c, o->oid, o->window_s, on_closing_reply, s);
+            break;
+        case BO_CMD_HOST_ANSWER:
+            s->await_kind = "objection_answered";
+            err = bo_client_answer(s->c, o->oid, o->objection, o->text, on_closing_reply, s);
+            break;
+        case BO_CMD_HOST_CLOSE:
+            s->await_kind = "opening_closed";
+            err = bo_client_close(s->c, o->oid, on_closing_reply, s);
+            break;
+        default:
+            break;
+        }
+        if (err)
+            return finish(s, err == BO_E_INVALID_ARG ? BO_EXIT_USAGE : BO_EXIT_LOCAL, "%s: %s",
+                          bo_cli_cmd_name(o->cmd),
+                          err == BO_E_INVALID_ARG ? "invalid arguments (a text of 1 to 2000 "
+                                                    "characters for an answer)"
+                                                  : bo_strerror(err));
+        return;
+    }
+    if (!s->reply_ok || (s->await_n && bo_clock_mono_ms() < s->await_until))
+        return;
+    if (o->cmd == BO_CMD_HOST_ANNOUNCE) {
+        s->table_dirty = true;
+        table_show(s);
+    }
+    if (o->cmd == BO_CMD_HOST_CLOSE && s->final_hash[0] && !o->json)
+        say(s, "开标记录哈希 record hash %s", s->final_hash);
+    if (o->cmd == BO_CMD_HOST_CONFIRM_OPEN && s->rec_hash[0] && !o->json)
+        say(s, "待确认记录哈希 record hash to confirm %s", s->rec_hash);
+    finish(s, BO_EXIT_OK, "%s: ok", bo_cli_cmd_name(o->cmd));
+}
+
 static bool signin_phase(const char *p)
 {
     return strcmp(p, "checkin") == 0 || strcmp(p, "awaiting_open") == 0 ||
@@ -485,7 +838,11 @@ static void check_progress(cli *s)
         return;
     const bo_cli_opts *o = s->o;
     bool steps_done = true;
-    if (o->cmd == BO_CMD_BIDDER) {
+    if (is_closing_host_cmd(o->cmd)) {
+        send_closing_host(s);
+        return;
+    }
+    if (is_bidder_cmd(o->cmd)) {
         if (o->do_register && !s->registered) {
             steps_done = false;
             if (!s->reg_sent) {
@@ -522,6 +879,30 @@ static void check_progress(cli *s)
                 s->decrypt_hint = true;
                 say(s, "注意 note: you are not signed in; the decryption request comes after "
                        "sign-in (add --signin)");
+            }
+        }
+        if ((o->confirm || o->object_text) && !s->conf_done) {
+            steps_done = false;
+            int pr = phase_rank(s->phase);
+            if (pr == 6 || pr == 100)
+                return finish(s, BO_EXIT_REFUSED,
+                              "the opening is %s: the record can no longer be confirmed or "
+                              "objected to",
+                              s->phase);
+            uint8_t h[32];
+            if (pr == 5 && !s->conf_sent && bo_client_record_hash(s->c, h)) {
+                show_record(s);
+                bo_err err = o->confirm
+                                 ? bo_client_confirm(s->c, s->oid, NULL, on_confirm_reply, s)
+                                 : bo_client_object(s->c, s->oid, o->object_text,
+                                                    on_confirm_reply, s);
+                if (err)
+                    return finish(s, err == BO_E_INVALID_ARG ? BO_EXIT_USAGE : BO_EXIT_LOCAL,
+                                  "%s: %s", o->confirm ? "confirm" : "object",
+                                  err == BO_E_INVALID_ARG ? "the text must be 1 to 1000 "
+                                                            "characters of UTF-8"
+                                                          : bo_strerror(err));
+                s->conf_sent = true;
             }
         }
         if (!steps_done)
@@ -573,6 +954,7 @@ static void snapshot_note(cli *s, const msgpack_object *snap)
         s->have_bid = bo_mpo_get(me, "bid") != NULL;
     }
     dec_from_snapshot(s, snap);
+    closing_from_snapshot(s, snap);
     const bo_client_identity *who = s->c ? bo_client_whoami(s->c) : NULL;
     for (size_t i = 0; who && who->uscc[0] && i < s->n_bstates; i++)
         if (!strcmp(s->bstates[i].uscc, who->uscc) && !strcmp(s->bstates[i].state, "decrypted"))
@@ -585,7 +967,7 @@ static void on_snapshot(void *ud, const msgpack_object *snap, bool recovered)
     cli *s = ud;
     if (s->done)
         return;
-    if (s->o->json) {
+    if (s->o->json && !is_closing_host_cmd(s->o->cmd)) {
         bo_buf b;
         bo_buf_init(&b, 64u << 20);
         bo_buf_appendf(&b, "{\"type\":\"snapshot\",\"recovered\":%s",
@@ -596,6 +978,10 @@ static void on_snapshot(void *ud, const msgpack_object *snap, bool recovered)
         bo_buf_cleanup(&b);
     }
     snapshot_note(s, snap);
+    if (is_closing_host_cmd(s->o->cmd)) {
+        s->was_joined = true; /* it shows what its command did, not the opening */
+        return;
+    }
     if (recovered && s->was_joined) {
         say(s, "已恢复 resumed: no event missed (last #%llu)", (unsigned long long)s->last_seq);
     } else if (!s->o->json && !s->o->quiet) {
@@ -622,7 +1008,13 @@ static void on_event(void *ud, const bo_client_event *ev)
     cli *s = ud;
     if (s->done)
         return; /* the rest of a batch after the command finished */
-    if (s->o->json) {
+    bool closing_host = is_closing_host_cmd(s->o->cmd);
+    bool show = !closing_host || s->request_sent;
+    if (closing_host && s->request_sent && s->await_kind && s->await_n &&
+        !strcmp(ev->kind, s->await_kind))
+        s->await_n--;
+    if (!show) {
+    } else if (s->o->json) {
         bo_buf b;
         bo_buf_init(&b, 64u << 20);
         char hash[65];
@@ -675,6 +1067,7 @@ static void on_event(void *ud, const bo_client_event *ev)
         s->bid_opened = true;
     }
     dec_from_event(s, ev);
+    closing_from_event(s, ev);
     check_progress(s);
 }
 
@@ -1328,6 +1721,11 @@ static void on_ready(cli *s)
     case BO_CMD_BIDDER_RECEIPT:
         err = bo_client_receipt(s->c, o->oid, on_receipt_reply, s);
         break;
+    case BO_CMD_MESSAGE:
+        err = bo_client_message(s->c, o->oid, o->text, on_simple_reply, s);
+        if (err == BO_E_INVALID_ARG)
+            return finish(s, BO_EXIT_USAGE, "message: the text must be 1 to 300 characters");
+        break;
     default:
         break;
     }
@@ -1398,7 +1796,7 @@ static int start_client(cli *s, const char *oid, const char *role)
 {
     const bo_cli_opts *o = s->o;
     bool observer = strcmp(role, "observer") == 0;
-    bool watching = oid != NULL;
+    bool watching = oid != NULL && !is_closing_host_cmd(o->cmd);
     bo_client_opts co = {
         .urls = o->servers,
         .n_urls = o->n_servers,
@@ -1461,12 +1859,14 @@ static void on_tick(uv_timer_t *t)
     }
     if (s->c && bo_client_state_get(s->c) == BO_CLIENT_JOINED)
         render_status(s);
+    if (is_closing_host_cmd(s->o->cmd) && s->reply_ok)
+        check_progress(s);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
     cli *s = h->data;
-    bool condition = s->o->until || (s->o->cmd == BO_CMD_BIDDER && !s->o->watch) ||
+    bool condition = s->o->until || (is_bidder_cmd(s->o->cmd) && !s->o->watch) ||
                      (s->o->cmd != BO_CMD_HOST_WATCH && s->o->cmd != BO_CMD_SITE &&
                       s->o->cmd != BO_CMD_OBSERVE && !s->o->watch);
     if (s->o->cmd == BO_CMD_BIDDER_SUBMIT)
@@ -1488,7 +1888,11 @@ static const char *default_role(const bo_cli_opts *o)
     case BO_CMD_BIDDER:
     case BO_CMD_BIDDER_SUBMIT:
     case BO_CMD_BIDDER_RECEIPT:
+    case BO_CMD_BIDDER_CONFIRM:
+    case BO_CMD_BIDDER_OBJECT:
         return "bidder";
+    case BO_CMD_MESSAGE:
+        return o->enc_cert ? "bidder" : "host";
     case BO_CMD_SITE:
         return "site";
     case BO_CMD_OBSERVE:
@@ -1764,6 +2168,7 @@ int bo_cli_run(const bo_cli_opts *o)
     strcpy(s.phase, "?");
     bo_buf_init(&s.tender_json, BO_TENDER_JSON_MAX);
     bo_buf_init(&s.last_presence, 1u << 20);
+    bo_buf_init(&s.tender_mp, 1u << 20);
 
     /* everything local is checked before connecting */
     if (o->cmd == BO_CMD_HOST_CREATE) {
@@ -1834,6 +2239,8 @@ int bo_cli_run(const bo_cli_opts *o)
     }
 
     uv_loop_init(&s.loop);
+    uv_timer_init(&s.loop, &s.table_timer);
+    s.table_timer.data = &s;
     bo_client_ctx_opts co = {.ca_file = o->ca, .lws_log_level = 0};
     bo_err err;
     s.ctx = bo_client_ctx_new(&s.loop, &co, &err);
@@ -1846,8 +2253,9 @@ int bo_cli_run(const bo_cli_opts *o)
         rc = BO_EXIT_LOCAL;
     }
     if (!rc) {
-        bool joins = o->cmd == BO_CMD_HOST_WATCH || o->cmd == BO_CMD_BIDDER ||
-                     o->cmd == BO_CMD_SITE || o->cmd == BO_CMD_OBSERVE;
+        bool joins = o->cmd == BO_CMD_HOST_WATCH || is_bidder_cmd(o->cmd) ||
+                     o->cmd == BO_CMD_SITE || o->cmd == BO_CMD_OBSERVE ||
+                     is_closing_host_cmd(o->cmd);
         rc = start_client(&s, joins ? o->oid : NULL, s.role);
     }
     if (!rc) {
@@ -1873,11 +2281,15 @@ int bo_cli_run(const bo_cli_opts *o)
     bo_responder_free(s.resp);
     bo_client_free(s.c);
     bo_client_ctx_free(s.ctx);
+    uv_close((uv_handle_t *)&s.table_timer, close_quiet);
     uv_run(&s.loop, UV_RUN_DEFAULT); /* also the responder's last job on the worker pool */
     uv_loop_close(&s.loop);
     bo_key_free(s.enc_key);
     bo_bid_record_cleanup(&s.extra_rec);
     free(s.bstates);
+    rows_clear(&s);
+    free(s.rows);
+    bo_buf_cleanup(&s.tender_mp);
     bo_cred_free(s.cred);
     bo_buf_cleanup(&s.tender_json);
     bo_buf_cleanup(&s.last_presence);

@@ -42,6 +42,16 @@ typedef enum bo_cli_cmd {
     BO_CMD_HOST_DECRYPT_START,
     BO_CMD_HOST_EXTEND,
     BO_CMD_HOST_CLASSIFY,
+    /* announcement, draws, confirmation, the record (docs/protocol.md §11) */
+    BO_CMD_HOST_ANNOUNCE,
+    BO_CMD_HOST_DRAW,
+    BO_CMD_HOST_BENCHMARK,
+    BO_CMD_HOST_CONFIRM_OPEN,
+    BO_CMD_HOST_ANSWER,
+    BO_CMD_HOST_CLOSE,
+    BO_CMD_BIDDER_CONFIRM,
+    BO_CMD_BIDDER_OBJECT,
+    BO_CMD_MESSAGE,
 } bo_cli_cmd;
 
 #define BO_CLI_MAX_SERVERS 16
@@ -71,8 +81,15 @@ typedef struct bo_cli_opts {
     size_t n_docs;
     const char *out, *bid, *record, *enc_key, *enc_pass, *store, *outcome;
     bool cbc, rsa_pkcs1, package_only, decrypt;
-    unsigned window_s; /* 0: the tender's */
+    unsigned window_s; /* 0: the tender's (decrypt-start) or the server's (confirm-open) */
     unsigned seconds;
+    /* announcement, draws, confirmation (§11) */
+    bool all;                /* host announce --all */
+    const char *draw_id;     /* host draw --draw ID */
+    unsigned long long objection; /* host answer --objection N (>= 1) */
+    const char *text;        /* --text: answer, objection, message */
+    bool confirm;            /* bidder --confirm; set by bidder confirm */
+    const char *object_text; /* bidder --object TEXT; set by bidder object --text */
 } bo_cli_opts;
 
 /** Parse argv (argv[0] is the program). Returns BO_EXIT_OK with *o filled (o->help set

@@ -46,6 +46,15 @@ static const char overview[] =
     "  host decrypt-start --oid OID [--window SECONDS]\n"
     "  host extend --oid OID --seconds N --reason TEXT\n"
     "  host classify --oid OID --uscc X --outcome revoked|withdrawn --reason TEXT\n"
+    "  host announce --oid OID [--all]  announce the next bid (唱标), or every one left\n"
+    "  host draw --oid OID --draw ID    make the tender's draw (verifiable)\n"
+    "  host benchmark --oid OID         compute the benchmark price (评标基准价)\n"
+    "  host confirm-open --oid OID [--window SECONDS]   open the record for confirmation\n"
+    "  host answer --oid OID --objection N --text TEXT   answer an objection (signed)\n"
+    "  host close --oid OID             close the opening; prints the record's hash\n"
+    "  bidder confirm --oid OID         show the record and sign it (确认)\n"
+    "  bidder object --oid OID --text TEXT   raise an objection (异议, signed)\n"
+    "  message --oid OID --text TEXT    a public message (host, supervisor, site, bidder)\n"
     "  site --oid OID                   a remote hall's live view (county halls)\n"
     "  observe --oid OID                the public view, no certificate\n"
     "  operator blacklist add|remove|replace|list [--file FILE.json] [--uscc X ...]\n"
@@ -99,7 +108,7 @@ static const char u_fail[] =
 
 static const char u_bidder[] =
     "usage: bidopen bidder --oid OID [--register] [--signin] [--decrypt --enc-key KEY]\n"
-    "                      [--watch] [--until PHASE]\n"
+    "                      [--confirm | --object TEXT] [--watch] [--until PHASE]\n"
     "\n"
     "Connect as a bidder (signing chain, key and --enc-cert), join the opening, register if\n"
     "asked, sign in (签到) as soon as the phase allows (waiting through 'scheduled' with a\n"
@@ -113,11 +122,14 @@ static const char u_bidder[] =
     "  --enc-pass PASS   its password or PIN\n"
     "  --record FILE     a bid record (BID.cms.json) besides those in --store\n"
     "  --store DIR       the bid store (default $BIDOPEN_BIDS or ~/.bidopen/bids)\n"
+    "  --confirm         when the record opens for confirmation, show it and sign it (确认)\n"
+    "  --object TEXT     then instead raise this objection (异议), signed\n"
     "  --watch           keep watching after the steps are done\n"
     "  --until PHASE     after the steps, watch until the opening reaches PHASE\n"
     "Phases: scheduled checkin awaiting_open decrypting announcing confirming closed failed\n"
     "\n"
-    "Also: bidopen bidder submit|receipt|preflight (bidopen bidder submit --help).\n"
+    "Also: bidopen bidder submit|receipt|preflight|confirm|object (bidopen bidder submit\n"
+    "--help).\n"
     "\n" COMMON "\n" EXITS;
 
 static const char u_seal[] =
@@ -203,6 +215,75 @@ static const char u_classify[] =
     "diagnostics (decrypt_diagnostic events in host watch) are the evidence.\n"
     "\n" COMMON "\n" EXITS;
 
+static const char u_announce[] =
+    "usage: bidopen host announce --oid OID [--all] [options]\n"
+    "\n"
+    "Announce (唱标) the next bid in the tender's order, or with --all every bid that is\n"
+    "left. Every participant sees each bid's number, bidder, status and opening form; this\n"
+    "prints them and the table as it stands.\n"
+    "  --all             every bid that remains\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_draw[] =
+    "usage: bidopen host draw --oid OID --draw ID [options]\n"
+    "\n"
+    "Make one of the tender's draws (a coefficient, or the announcement order). The result\n"
+    "is verifiable: the server reveals the seed it committed to when the opening was\n"
+    "created and the inputs (the bidders' own signatures); this prints both.\n"
+    "  --draw ID         the draw's id in the tender\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_benchmark[] =
+    "usage: bidopen host benchmark --oid OID [options]\n"
+    "\n"
+    "Compute the benchmark price (评标基准价) with the tender's formula once every bid is\n"
+    "announced (and its coefficient drawn); prints the price and its inputs.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_confirm_open[] =
+    "usage: bidopen host confirm-open --oid OID [--window SECONDS] [options]\n"
+    "\n"
+    "Open the record for confirmation: bidders confirm it or object within the window\n"
+    "(60..86400 s, the server's default 600 s). Prints the record hash they sign.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_answer[] =
+    "usage: bidopen host answer --oid OID --objection N --text TEXT [options]\n"
+    "\n"
+    "Answer objection N (1..2000 characters), signed with your key; the answer is public.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_close[] =
+    "usage: bidopen host close --oid OID [options]\n"
+    "\n"
+    "Close the opening once every objection is answered and the confirmation window is over\n"
+    "(or every bidder with a valid bid confirmed). Prints the final record's hash.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_bconfirm[] =
+    "usage: bidopen bidder confirm --oid OID [options]\n"
+    "\n"
+    "Show the opening record as announced (every bid, the draws, the benchmark price) and\n"
+    "the record hash, then sign the hash (确认). Waits for the confirmation window if it has\n"
+    "not opened yet. Exit 2 if the window is over.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_bobject[] =
+    "usage: bidopen bidder object --oid OID --text TEXT [options]\n"
+    "\n"
+    "Raise an objection (异议, 1..1000 characters) to the record, signed together with the\n"
+    "record hash; the host must answer it before closing. Waits for the window like\n"
+    "bidder confirm. At most 5 per bidder; not after confirming.\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_message[] =
+    "usage: bidopen message --oid OID --text TEXT [--role ROLE] [options]\n"
+    "\n"
+    "Send a public message (1..300 characters, one every 5 seconds) to everyone in the\n"
+    "opening. The host, supervisors, sites and, after the deadline, bidders whose bid is\n"
+    "opened may send. The role is --role, else bidder with --enc-cert, else host.\n"
+    "\n" COMMON "\n" EXITS;
+
 static const char u_site[] =
     "usage: bidopen site --oid OID [--until PHASE] [options]\n"
     "\n"
@@ -279,6 +360,24 @@ const char *bo_cli_usage(bo_cli_cmd cmd)
         return u_extend;
     case BO_CMD_HOST_CLASSIFY:
         return u_classify;
+    case BO_CMD_HOST_ANNOUNCE:
+        return u_announce;
+    case BO_CMD_HOST_DRAW:
+        return u_draw;
+    case BO_CMD_HOST_BENCHMARK:
+        return u_benchmark;
+    case BO_CMD_HOST_CONFIRM_OPEN:
+        return u_confirm_open;
+    case BO_CMD_HOST_ANSWER:
+        return u_answer;
+    case BO_CMD_HOST_CLOSE:
+        return u_close;
+    case BO_CMD_BIDDER_CONFIRM:
+        return u_bconfirm;
+    case BO_CMD_BIDDER_OBJECT:
+        return u_bobject;
+    case BO_CMD_MESSAGE:
+        return u_message;
     default:
         return overview;
     }
@@ -309,6 +408,15 @@ static const char *const cmd_names[] = {
     [BO_CMD_HOST_DECRYPT_START] = "host decrypt-start",
     [BO_CMD_HOST_EXTEND] = "host extend",
     [BO_CMD_HOST_CLASSIFY] = "host classify",
+    [BO_CMD_HOST_ANNOUNCE] = "host announce",
+    [BO_CMD_HOST_DRAW] = "host draw",
+    [BO_CMD_HOST_BENCHMARK] = "host benchmark",
+    [BO_CMD_HOST_CONFIRM_OPEN] = "host confirm-open",
+    [BO_CMD_HOST_ANSWER] = "host answer",
+    [BO_CMD_HOST_CLOSE] = "host close",
+    [BO_CMD_BIDDER_CONFIRM] = "bidder confirm",
+    [BO_CMD_BIDDER_OBJECT] = "bidder object",
+    [BO_CMD_MESSAGE] = "message",
 };
 
 const char *bo_cli_cmd_name(bo_cli_cmd cmd)
@@ -333,7 +441,9 @@ bool bo_cli_phase_known(const char *p)
 enum { F_COMMON = 1, F_OID = 2, F_TENDER = 4, F_WATCH = 8, F_REASON = 16, F_BIDDER = 32,
        F_UNTIL = 64, F_BL = 128, F_SEAL = 256, F_BID = 512, F_ENCKEY = 1024, F_STORE = 2048,
        F_DECRYPT = 4096, F_WINDOW = 8192, F_SECONDS = 16384, F_CLASSIFY = 32768,
-       F_CRED = 65536 /* --cert/--key/--pass/--p12/--enc-cert without a connection */ };
+       F_CRED = 65536, /* --cert/--key/--pass/--p12/--enc-cert without a connection */
+       F_ALL = 1 << 17, F_DRAW = 1 << 18, F_ANSWER = 1 << 19, F_TEXT = 1 << 20,
+       F_CONFIRM = 1 << 21 /* bidder --confirm / --object */ };
 
 static unsigned cmd_flags(bo_cli_cmd c)
 {
@@ -350,7 +460,23 @@ static unsigned cmd_flags(bo_cli_cmd c)
     case BO_CMD_HOST_RESUME:
         return F_COMMON | F_OID;
     case BO_CMD_BIDDER:
-        return F_COMMON | F_OID | F_BIDDER | F_WATCH | F_UNTIL | F_DECRYPT | F_ENCKEY | F_STORE;
+        return F_COMMON | F_OID | F_BIDDER | F_WATCH | F_UNTIL | F_DECRYPT | F_ENCKEY | F_STORE |
+               F_CONFIRM;
+    case BO_CMD_HOST_ANNOUNCE:
+        return F_COMMON | F_OID | F_ALL;
+    case BO_CMD_HOST_DRAW:
+        return F_COMMON | F_OID | F_DRAW;
+    case BO_CMD_HOST_BENCHMARK:
+    case BO_CMD_HOST_CLOSE:
+    case BO_CMD_BIDDER_CONFIRM:
+        return F_COMMON | F_OID;
+    case BO_CMD_HOST_CONFIRM_OPEN:
+        return F_COMMON | F_OID | F_WINDOW;
+    case BO_CMD_HOST_ANSWER:
+        return F_COMMON | F_OID | F_ANSWER | F_TEXT;
+    case BO_CMD_BIDDER_OBJECT:
+    case BO_CMD_MESSAGE:
+        return F_COMMON | F_OID | F_TEXT;
     case BO_CMD_SEAL:
         return F_CRED | F_OID | F_SEAL;
     case BO_CMD_BIDDER_SUBMIT:
@@ -410,7 +536,9 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
             bo_cli_cmd c;
         } sub[] = {{"submit", BO_CMD_BIDDER_SUBMIT},
                    {"receipt", BO_CMD_BIDDER_RECEIPT},
-                   {"preflight", BO_CMD_BIDDER_PREFLIGHT}};
+                   {"preflight", BO_CMD_BIDDER_PREFLIGHT},
+                   {"confirm", BO_CMD_BIDDER_CONFIRM},
+                   {"object", BO_CMD_BIDDER_OBJECT}};
         for (size_t i = 0; w1 && i < sizeof(sub) / sizeof(sub[0]); i++)
             if (strcmp(w1, sub[i].w) == 0) {
                 *used = 3;
@@ -424,6 +552,8 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
         return BO_CMD_OBSERVE;
     if (strcmp(w0, "list") == 0)
         return BO_CMD_LIST;
+    if (strcmp(w0, "message") == 0)
+        return BO_CMD_MESSAGE;
     if (strcmp(w0, "pki") == 0) {
         if (w1 && strcmp(w1, "init") == 0) {
             *used = 3;
@@ -441,7 +571,11 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
         } sub[] = {{"create", BO_CMD_HOST_CREATE}, {"watch", BO_CMD_HOST_WATCH},
                    {"pause", BO_CMD_HOST_PAUSE},   {"resume", BO_CMD_HOST_RESUME},
                    {"fail", BO_CMD_HOST_FAIL},     {"decrypt-start", BO_CMD_HOST_DECRYPT_START},
-                   {"extend", BO_CMD_HOST_EXTEND}, {"classify", BO_CMD_HOST_CLASSIFY}};
+                   {"extend", BO_CMD_HOST_EXTEND}, {"classify", BO_CMD_HOST_CLASSIFY},
+                   {"announce", BO_CMD_HOST_ANNOUNCE}, {"draw", BO_CMD_HOST_DRAW},
+                   {"benchmark", BO_CMD_HOST_BENCHMARK},
+                   {"confirm-open", BO_CMD_HOST_CONFIRM_OPEN},
+                   {"answer", BO_CMD_HOST_ANSWER}, {"close", BO_CMD_HOST_CLOSE}};
         for (size_t i = 0; w1 && i < sizeof(sub) / sizeof(sub[0]); i++)
             if (strcmp(w1, sub[i].w) == 0) {
                 *used = 3;
@@ -451,7 +585,8 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
             return BO_CMD_HELP;
         *rc = usage_err(msg,
                         "host: expected create, watch, pause, resume, fail, decrypt-start, "
-                        "extend or classify, got '%s'",
+                        "extend, classify, announce, draw, benchmark, confirm-open, answer or "
+                        "close, got '%s'",
                         w1 ? w1 : "nothing");
         return BO_CMD_NONE;
     }
@@ -549,6 +684,9 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
             {"--store", F_STORE | F_SEAL, false}, {"--decrypt", F_DECRYPT, true},
             {"--window", F_WINDOW, false}, {"--seconds", F_SECONDS, false},
             {"--outcome", F_CLASSIFY, false},
+            {"--all", F_ALL, true},        {"--draw", F_DRAW, false},
+            {"--objection", F_ANSWER, false}, {"--text", F_TEXT, false},
+            {"--confirm", F_CONFIRM, true}, {"--object", F_CONFIRM, false},
         };
         size_t k = 0;
         while (k < sizeof(opts) / sizeof(opts[0]) && strcmp(opts[k].name, name) != 0)
@@ -680,6 +818,31 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
                 o->window_s = (unsigned)v;
             else
                 o->seconds = (unsigned)v;
+        } else if (strcmp(name, "--all") == 0) {
+            o->all = true;
+        } else if (strcmp(name, "--draw") == 0) {
+            size_t n = strlen(val);
+            if (n < 1 || n > 32 || strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+                return usage_err(msg, "--draw wants the draw's id ([a-z0-9_]{1,32}), not '%s'",
+                                 val);
+            o->draw_id = val;
+        } else if (strcmp(name, "--objection") == 0) {
+            char *end;
+            unsigned long long n = strtoull(val, &end, 10);
+            if (end == val || *end || val[0] == '-' || n < 1 || n > 1000000)
+                return usage_err(msg, "--objection wants the objection's number (1, 2, ...), "
+                                      "not '%s'",
+                                 val);
+            o->objection = n;
+        } else if (strcmp(name, "--text") == 0 || strcmp(name, "--object") == 0) {
+            if (!*val)
+                return usage_err(msg, "%s must not be empty", name);
+            if (name[3] == 'e')
+                o->text = val;
+            else
+                o->object_text = val;
+        } else if (strcmp(name, "--confirm") == 0) {
+            o->confirm = true;
         } else if (strcmp(name, "--outcome") == 0) {
             if (strcmp(val, "revoked") != 0 && strcmp(val, "withdrawn") != 0)
                 return usage_err(msg, "--outcome is revoked (撤销) or withdrawn (撤回), not '%s'",
@@ -770,6 +933,31 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
             return usage_err(msg, "host classify: --oid, one --uscc, --outcome and --reason are "
                                   "required");
         break;
+    case BO_CMD_HOST_ANNOUNCE:
+    case BO_CMD_HOST_BENCHMARK:
+    case BO_CMD_HOST_CONFIRM_OPEN:
+    case BO_CMD_HOST_CLOSE:
+    case BO_CMD_BIDDER_CONFIRM:
+        if (!o->oid)
+            return usage_err(msg, "%s: --oid is required", bo_cli_cmd_name(o->cmd));
+        if (o->cmd == BO_CMD_BIDDER_CONFIRM)
+            o->confirm = true;
+        break;
+    case BO_CMD_HOST_DRAW:
+        if (!o->oid || !o->draw_id)
+            return usage_err(msg, "host draw: --oid and --draw ID are required");
+        break;
+    case BO_CMD_HOST_ANSWER:
+        if (!o->oid || !o->objection || !o->text)
+            return usage_err(msg, "host answer: --oid, --objection N and --text are required");
+        break;
+    case BO_CMD_BIDDER_OBJECT:
+    case BO_CMD_MESSAGE:
+        if (!o->oid || !o->text)
+            return usage_err(msg, "%s: --oid and --text are required", bo_cli_cmd_name(o->cmd));
+        if (o->cmd == BO_CMD_BIDDER_OBJECT)
+            o->object_text = o->text;
+        break;
     default:
         break;
     }
@@ -777,6 +965,8 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
         return usage_err(msg, "bidder --decrypt needs --enc-key (file or pkcs11: URI)");
     if (o->cmd == BO_CMD_BIDDER && !o->decrypt && (o->enc_key || o->enc_pass || o->record))
         return usage_err(msg, "--enc-key, --enc-pass and --record go with --decrypt");
+    if (o->cmd == BO_CMD_BIDDER && o->confirm && o->object_text)
+        return usage_err(msg, "bidder: give --confirm or --object, not both");
     if (o->n_servers == 0)
         return usage_err(msg, "%s: --server wss://host:port/ws is required",
                          bo_cli_cmd_name(o->cmd));

@@ -311,6 +311,121 @@ static void sealed_command_lines(void **state)
     bo_buf_cleanup(&msg);
 }
 
+/* §11: announcement, draws, confirmation, objections, answers, messages, the close. */
+static void closing_command_lines(void **state)
+{
+    (void)state;
+    bo_buf msg;
+    bo_buf_init(&msg, 4096);
+    bo_cli_opts o;
+    assert_int_equal(PARSE(&o, &msg, "host", "announce", "--oid", "T1", S, C), BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_ANNOUNCE);
+    assert_false(o.all);
+    assert_int_equal(PARSE(&o, &msg, "host", "announce", "--oid", "T1", "--all", S, C),
+                     BO_EXIT_OK);
+    assert_true(o.all);
+    assert_int_equal(PARSE(&o, &msg, "host", "draw", "--oid", "T1", "--draw", "k_1", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_DRAW);
+    assert_string_equal(o.draw_id, "k_1");
+    assert_int_equal(PARSE(&o, &msg, "host", "benchmark", "--oid", "T1", S, C), BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_BENCHMARK);
+    assert_int_equal(PARSE(&o, &msg, "host", "confirm-open", "--oid", "T1", "--window", "900", S,
+                           C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_CONFIRM_OPEN);
+    assert_int_equal(o.window_s, 900);
+    assert_int_equal(PARSE(&o, &msg, "host", "answer", "--oid", "T1", "--objection", "2",
+                           "--text", "经核实，记录无误。", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_ANSWER);
+    assert_int_equal(o.objection, 2);
+    assert_string_equal(o.text, "经核实，记录无误。");
+    assert_int_equal(PARSE(&o, &msg, "host", "close", "--oid", "T1", S, C), BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_CLOSE);
+    assert_int_equal(PARSE(&o, &msg, "bidder", "confirm", "--oid", "T1", S, C), BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_BIDDER_CONFIRM);
+    assert_true(o.confirm);
+    assert_null(o.object_text);
+    assert_int_equal(PARSE(&o, &msg, "bidder", "object", "--oid", "T1", "--text", "报价有误", S,
+                           C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_BIDDER_OBJECT);
+    assert_false(o.confirm);
+    assert_string_equal(o.object_text, "报价有误");
+    assert_int_equal(PARSE(&o, &msg, "bidder", "--oid", "T1", "--signin", "--confirm", "--until",
+                           "closed", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_BIDDER);
+    assert_true(o.confirm);
+    assert_int_equal(PARSE(&o, &msg, "bidder", "--oid", "T1", "--object=工期不符", "--watch", S, C),
+                     BO_EXIT_OK);
+    assert_string_equal(o.object_text, "工期不符");
+    assert_int_equal(PARSE(&o, &msg, "message", "--oid", "T1", "--text", "请确认", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_MESSAGE);
+    assert_string_equal(o.text, "请确认");
+    assert_int_equal(PARSE(&o, &msg, "message", "--oid", "T1", "--text", "hi", "--role", "site",
+                           S, C),
+                     BO_EXIT_OK);
+    assert_string_equal(o.role, "site");
+
+    static const bad cases[] = {
+        {{"host", "announce", S, C}, "--oid is required"},
+        {{"host", "announce", "--oid", "T", "--all=1", S, C}, "takes no value"},
+        {{"host", "draw", "--oid", "T", S, C}, "--draw ID are required"},
+        {{"host", "draw", "--oid", "T", "--draw", "K1", S, C}, "[a-z0-9_]{1,32}"},
+        {{"host", "draw", "--oid", "T", "--draw", "", S, C}, "[a-z0-9_]{1,32}"},
+        {{"host", "confirm-open", "--oid", "T", "--window", "30", S, C}, "60 to 86400"},
+        {{"host", "answer", "--oid", "T", "--text", "x", S, C}, "--objection N"},
+        {{"host", "answer", "--oid", "T", "--objection", "0", "--text", "x", S, C},
+         "objection's number"},
+        {{"host", "answer", "--oid", "T", "--objection", "-1", "--text", "x", S, C},
+         "objection's number"},
+        {{"host", "answer", "--oid", "T", "--objection", "1", S, C}, "--text are required"},
+        {{"host", "answer", "--oid", "T", "--objection", "1", "--text", "", S, C},
+         "--text must not be empty"},
+        {{"host", "close", "--oid", "T", "--all", S, C}, "does not apply"},
+        {{"bidder", "object", "--oid", "T", S, C}, "--text are required"},
+        {{"bidder", "confirm", "--oid", "T", "--text", "x", S, C}, "does not apply"},
+        {{"bidder", "--oid", "T", "--confirm", "--object", "x", S, C}, "not both"},
+        {{"host", "watch", "--oid", "T", "--confirm", S, C}, "does not apply"},
+        {{"message", "--oid", "T", S, C}, "--text are required"},
+        {{"message", "--text", "x", S, C}, "--oid and --text"},
+        {{"message", "--oid", "T", "--text", "x", C}, "--server"},
+        {{"host", "dance", "--oid", "T", S, C}, "confirm-open, answer or close"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *argv[18] = {"bidopen"};
+        int n = 1;
+        for (int j = 0; cases[i].argv[j]; j++)
+            argv[n++] = cases[i].argv[j];
+        argv[n] = NULL;
+        int rc = parse_v(&o, &msg, argv);
+        const char *m = msg.data ? (const char *)msg.data : "";
+        if (rc != BO_EXIT_USAGE || !strstr(m, cases[i].says))
+            fail_msg("closing case %zu (%s %s ...): rc %d, message \"%s\", want \"%s\"", i,
+                     cases[i].argv[0], cases[i].argv[1], rc, m, cases[i].says);
+    }
+    static const char *const helps[][2] = {
+        {"host", "announce"}, {"host", "draw"},     {"host", "benchmark"},
+        {"host", "confirm-open"}, {"host", "answer"}, {"host", "close"},
+        {"bidder", "confirm"}, {"bidder", "object"}, {"message", NULL}};
+    for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+        const char *argv[5] = {"bidopen", helps[i][0], helps[i][1] ? helps[i][1] : "--help",
+                               helps[i][1] ? "--help" : NULL, NULL};
+        assert_int_equal(parse_v(&o, &msg, argv), BO_EXIT_OK);
+        assert_true(o.help);
+        char want[64];
+        snprintf(want, sizeof(want), "usage: bidopen %s", bo_cli_cmd_name(o.cmd));
+        if (!strstr(bo_cli_usage(o.cmd), want))
+            fail_msg("%s: usage does not start with '%s'", bo_cli_cmd_name(o.cmd), want);
+    }
+    assert_non_null(strstr(bo_cli_usage(BO_CMD_HELP), "host announce"));
+    assert_non_null(strstr(bo_cli_usage(BO_CMD_BIDDER), "--confirm"));
+    bo_buf_cleanup(&msg);
+}
+
 static void names_and_phases(void **state)
 {
     assert_string_equal(bo_cli_cmd_name(BO_CMD_BL_ADD), "operator blacklist add");
@@ -328,6 +443,7 @@ int main(void)
         cmocka_unit_test(good_command_lines),
         cmocka_unit_test(bad_command_lines),
         cmocka_unit_test(sealed_command_lines),
+        cmocka_unit_test(closing_command_lines),
         cmocka_unit_test(names_and_phases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
