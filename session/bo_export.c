@@ -1117,8 +1117,9 @@ static void html_draws(html *h)
         h_txt(h, S(r, d, "label"));
         h_raw(h, " <span class=\"mono\">");
         h_txt(h, S(r, d, "id"));
-        h_raw(h, !strcmp(S(r, d, "kind"), "order") ? "</span><br>唱标顺序 order"
-                                                   : "</span><br>系数 coefficient");
+        h_raw(h, !strcmp(S(r, d, "kind"), "order")
+                     ? "</span><br><span class=\"note\">顺序抽取 order draw</span>"
+                     : "</span><br><span class=\"note\">系数抽取 coefficient draw</span>");
         h_raw(h, "</td><td>");
         const msgpack_object *ord = M(d, "order", MSGPACK_OBJECT_ARRAY);
         if (ord) {

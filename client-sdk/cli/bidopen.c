@@ -27,6 +27,7 @@
 #include "bo/submit.h"
 #include "bo/tender_json.h"
 #include "bo_cli.h"
+#include "bo_cli_export.h"
 
 #ifndef BO_VERSION
 #define BO_VERSION "0.0.0"
@@ -2158,6 +2159,10 @@ int bo_cli_run(const bo_cli_opts *o)
         return run_seal(o);
     if (o->cmd == BO_CMD_BIDDER_PREFLIGHT)
         return run_preflight(o);
+    if (o->cmd == BO_CMD_VERIFY)
+        return bo_cli_run_verify(o);
+    if (o->cmd == BO_CMD_HOST_EXPORT)
+        return bo_cli_run_export(o);
 
     cli s;
     memset(&s, 0, sizeof(s));

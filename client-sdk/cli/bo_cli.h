@@ -52,6 +52,9 @@ typedef enum bo_cli_cmd {
     BO_CMD_BIDDER_CONFIRM,
     BO_CMD_BIDDER_OBJECT,
     BO_CMD_MESSAGE,
+    /* exports and offline verification (docs/transcript.md) */
+    BO_CMD_HOST_EXPORT,
+    BO_CMD_VERIFY,
 } bo_cli_cmd;
 
 #define BO_CLI_MAX_SERVERS 16
@@ -90,6 +93,12 @@ typedef struct bo_cli_opts {
     const char *text;        /* --text: answer, objection, message */
     bool confirm;            /* bidder --confirm; set by bidder confirm */
     const char *object_text; /* bidder --object TEXT; set by bidder object --text */
+    /* host export, verify (bo_cli_export.c) */
+    const char *format;     /* host export --format */
+    const char *all_dir;    /* host export --all DIR */
+    const char *transcript; /* verify TRANSCRIPT */
+    const char *trust, *server_key, *host_cert, *uscc_attr; /* verify */
+    bool require_crl;
 } bo_cli_opts;
 
 /** Parse argv (argv[0] is the program). Returns BO_EXIT_OK with *o filled (o->help set

@@ -55,6 +55,9 @@ static const char overview[] =
     "  bidder confirm --oid OID         show the record and sign it (确认)\n"
     "  bidder object --oid OID --text TEXT   raise an objection (异议, signed)\n"
     "  message --oid OID --text TEXT    a public message (host, supervisor, site, bidder)\n"
+    "  host export --oid OID --format F --out FILE | --all DIR\n"
+    "                                   the record (JSON, OCDS, HTML) or the transcript\n"
+    "  verify TRANSCRIPT --trust DIR    check a transcript offline (local, no server)\n"
     "  site --oid OID                   a remote hall's live view (county halls)\n"
     "  observe --oid OID                the public view, no certificate\n"
     "  operator blacklist add|remove|replace|list [--file FILE.json] [--uscc X ...]\n"
@@ -316,6 +319,41 @@ static const char u_list[] = "usage: bidopen list [options]\n"
 
 static const char u_version[] = "usage: bidopen version\n";
 
+static const char u_export[] =
+    "usage: bidopen host export --oid OID --format FORMAT --out FILE [options]\n"
+    "       bidopen host export --oid OID --all DIR [options]\n"
+    "\n"
+    "Download an export of the opening (docs/transcript.md) through the server and write\n"
+    "it to FILE, or every format into DIR as OID.json, OID.ocds.json, OID.html,\n"
+    "OID.public.transcript and OID.transcript. The host, supervisors and operators\n"
+    "(--role) get every format; anyone (--role observer) the record's and the public\n"
+    "transcript once the opening is closed or failed.\n"
+    "  --oid OID         the opening\n"
+    "  --format FORMAT   record (JSON), ocds (OCDS release package), html (the printable\n"
+    "                    record), transcript (the whole log) or transcript_public\n"
+    "  --out FILE        where to write it\n"
+    "  --all DIR         every format into DIR (created if missing)\n"
+    "\n" COMMON "\n" EXITS;
+
+static const char u_verify[] =
+    "usage: bidopen verify TRANSCRIPT [--trust DIR] [--server-key FPR] [--host-cert FILE]\n"
+    "                      [--require-crl] [--uscc-attr ATTR] [--json] [--quiet]\n"
+    "\n"
+    "Check a transcript offline (docs/transcript.md): the hash chain, the server's\n"
+    "signatures, every participant's signature and certificate at the time of each event,\n"
+    "then replay the log with the server's own state machine and recompute the draws, the\n"
+    "benchmark price and the record. One line per finding: ERROR, UNCHECKED or ok.\n"
+    "  --trust DIR       the CAs and CRLs to check certificates against\n"
+    "  --server-key FPR  the server key's fingerprint (64 hex digits, server_key's key_fpr)\n"
+    "  --host-cert FILE  the host's signing certificate (PEM): checks its answers\n"
+    "  --require-crl     a certificate's CA must have a current CRL in DIR\n"
+    "  --uscc-attr ATTR  where certificates carry the USCC (default serialNumber)\n"
+    "  --json            one JSON object per finding, then a summary\n"
+    "  --quiet           only the errors and the summary\n"
+    "\n"
+    "Exit codes: 0 nothing is wrong, 2 something is (one ERROR line each), 1 usage error,\n"
+    "5 the transcript or the trust store cannot be read.\n";
+
 const char *bo_cli_usage(bo_cli_cmd cmd)
 {
     switch (cmd) {
@@ -360,6 +398,10 @@ const char *bo_cli_usage(bo_cli_cmd cmd)
         return u_extend;
     case BO_CMD_HOST_CLASSIFY:
         return u_classify;
+    case BO_CMD_HOST_EXPORT:
+        return u_export;
+    case BO_CMD_VERIFY:
+        return u_verify;
     case BO_CMD_HOST_ANNOUNCE:
         return u_announce;
     case BO_CMD_HOST_DRAW:
@@ -408,6 +450,8 @@ static const char *const cmd_names[] = {
     [BO_CMD_HOST_DECRYPT_START] = "host decrypt-start",
     [BO_CMD_HOST_EXTEND] = "host extend",
     [BO_CMD_HOST_CLASSIFY] = "host classify",
+    [BO_CMD_HOST_EXPORT] = "host export",
+    [BO_CMD_VERIFY] = "verify",
     [BO_CMD_HOST_ANNOUNCE] = "host announce",
     [BO_CMD_HOST_DRAW] = "host draw",
     [BO_CMD_HOST_BENCHMARK] = "host benchmark",
@@ -445,9 +489,17 @@ enum { F_COMMON = 1, F_OID = 2, F_TENDER = 4, F_WATCH = 8, F_REASON = 16, F_BIDD
        F_ALL = 1 << 17, F_DRAW = 1 << 18, F_ANSWER = 1 << 19, F_TEXT = 1 << 20,
        F_CONFIRM = 1 << 21 /* bidder --confirm / --object */ };
 
+/* host export and verify (bo_cli_export.c) */
+#define F_EXPORT (1u << 24)
+#define F_VERIFY (1u << 25)
+
 static unsigned cmd_flags(bo_cli_cmd c)
 {
     switch (c) {
+    case BO_CMD_HOST_EXPORT:
+        return F_COMMON | F_OID | F_EXPORT;
+    case BO_CMD_VERIFY:
+        return F_VERIFY;
     case BO_CMD_HOST_CREATE:
         return F_COMMON | F_TENDER | F_WATCH | F_UNTIL;
     case BO_CMD_HOST_WATCH:
@@ -530,6 +582,8 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
         return BO_CMD_VERSION;
     if (strcmp(w0, "seal") == 0)
         return BO_CMD_SEAL;
+    if (strcmp(w0, "verify") == 0)
+        return BO_CMD_VERIFY;
     if (strcmp(w0, "bidder") == 0) {
         static const struct {
             const char *w;
@@ -575,7 +629,8 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
                    {"announce", BO_CMD_HOST_ANNOUNCE}, {"draw", BO_CMD_HOST_DRAW},
                    {"benchmark", BO_CMD_HOST_BENCHMARK},
                    {"confirm-open", BO_CMD_HOST_CONFIRM_OPEN},
-                   {"answer", BO_CMD_HOST_ANSWER}, {"close", BO_CMD_HOST_CLOSE}};
+                   {"answer", BO_CMD_HOST_ANSWER}, {"close", BO_CMD_HOST_CLOSE},
+                   {"export", BO_CMD_HOST_EXPORT}};
         for (size_t i = 0; w1 && i < sizeof(sub) / sizeof(sub[0]); i++)
             if (strcmp(w1, sub[i].w) == 0) {
                 *used = 3;
@@ -585,8 +640,8 @@ static bo_cli_cmd find_cmd(int argc, char *const *argv, int *used, bo_buf *msg, 
             return BO_CMD_HELP;
         *rc = usage_err(msg,
                         "host: expected create, watch, pause, resume, fail, decrypt-start, "
-                        "extend, classify, announce, draw, benchmark, confirm-open, answer or "
-                        "close, got '%s'",
+                        "extend, classify, announce, draw, benchmark, confirm-open, answer, "
+                        "close or export, got '%s'",
                         w1 ? w1 : "nothing");
         return BO_CMD_NONE;
     }
@@ -642,6 +697,10 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
             return BO_EXIT_OK;
         }
         if (strncmp(a, "--", 2) != 0) {
+            if (o->cmd == BO_CMD_VERIFY && !o->transcript) {
+                o->transcript = a;
+                continue;
+            }
             if (o->cmd == BO_CMD_PKI_INIT && !o->dir) {
                 o->dir = a;
                 continue;
@@ -667,7 +726,12 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
             {"--cert", F_COMMON | F_CRED, false},   {"--key", F_COMMON | F_CRED, false},
             {"--pass", F_COMMON | F_CRED, false},   {"--p12", F_COMMON | F_CRED, false},
             {"--enc-cert", F_COMMON | F_CRED, false}, {"--role", F_COMMON, false},
-            {"--json", F_COMMON | F_CRED, true},    {"--quiet", F_COMMON | F_CRED, true},
+            {"--json", F_COMMON | F_CRED | F_VERIFY, true},
+            {"--quiet", F_COMMON | F_CRED | F_VERIFY, true},
+            {"--format", F_EXPORT, false},  {"--all", F_EXPORT, false},
+            {"--trust", F_VERIFY, false},   {"--server-key", F_VERIFY, false},
+            {"--host-cert", F_VERIFY, false}, {"--require-crl", F_VERIFY, true},
+            {"--uscc-attr", F_VERIFY, false},
             {"--timeout", F_COMMON, false}, {"--retries", F_COMMON, false},
             {"--oid", F_OID, false},       {"--tender", F_TENDER, false},
             {"--watch", F_WATCH, true},    {"--reason", F_REASON, false},
@@ -677,7 +741,7 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
             {"--name", F_BL, false},
             {"--source", F_BL, false},
             {"--form", F_SEAL, false},     {"--doc", F_SEAL, false},
-            {"--out", F_SEAL, false},      {"--cbc", F_SEAL, true},
+            {"--out", F_SEAL | F_EXPORT, false},      {"--cbc", F_SEAL, true},
             {"--rsa-pkcs1", F_SEAL, true}, {"--package-only", F_SEAL, true},
             {"--bid", F_BID, false},       {"--record", F_BID | F_DECRYPT | F_ENCKEY, false},
             {"--enc-key", F_ENCKEY, false}, {"--enc-pass", F_ENCKEY, false},
@@ -693,6 +757,11 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
             k++;
         if (k == sizeof(opts) / sizeof(opts[0]))
             return usage_err(msg, "unknown option '%s'", name);
+        /* a name two commands use differently (--all: announce's flag, export's DIR): the
+         * entry of this command */
+        for (size_t j = k + 1; !(fl & opts[k].need) && j < sizeof(opts) / sizeof(opts[0]); j++)
+            if (strcmp(opts[j].name, name) == 0 && (fl & opts[j].need))
+                k = j;
         if (!(fl & opts[k].need)) {
             bo_buf_reset(msg);
             bo_buf_appendf(msg, "option %s does not apply to '%s'", name,
@@ -791,6 +860,28 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
             o->docs[o->n_docs++] = val;
         } else if (strcmp(name, "--out") == 0) {
             o->out = val;
+        } else if (strcmp(name, "--format") == 0) {
+            static const char *const formats[] = {"record", "ocds", "html", "transcript",
+                                                  "transcript_public"};
+            bool ok = false;
+            for (size_t f = 0; f < 5; f++)
+                ok |= strcmp(val, formats[f]) == 0;
+            if (!ok)
+                return usage_err(msg, "--format: record, ocds, html, transcript or "
+                                      "transcript_public, not '%s'", val);
+            o->format = val;
+        } else if (strcmp(name, "--all") == 0 && o->cmd == BO_CMD_HOST_EXPORT) {
+            o->all_dir = val;
+        } else if (strcmp(name, "--trust") == 0) {
+            o->trust = val;
+        } else if (strcmp(name, "--server-key") == 0) {
+            o->server_key = val;
+        } else if (strcmp(name, "--host-cert") == 0) {
+            o->host_cert = val;
+        } else if (strcmp(name, "--require-crl") == 0) {
+            o->require_crl = true;
+        } else if (strcmp(name, "--uscc-attr") == 0) {
+            o->uscc_attr = val;
         } else if (strcmp(name, "--cbc") == 0) {
             o->cbc = true;
         } else if (strcmp(name, "--rsa-pkcs1") == 0) {
@@ -853,6 +944,20 @@ int bo_cli_parse(int argc, char *const *argv, bo_cli_opts *o, bo_buf *msg)
 
     /* what each command requires */
     switch (o->cmd) {
+    case BO_CMD_VERIFY:
+        if (!o->transcript)
+            return usage_err(msg, "verify: give the transcript file");
+        if (o->server_key && strlen(o->server_key) != 64)
+            return usage_err(msg, "--server-key wants 64 hexadecimal digits");
+        return BO_EXIT_OK;
+    case BO_CMD_HOST_EXPORT:
+        if (!o->oid)
+            return usage_err(msg, "host export: --oid is required");
+        if (!o->all_dir == !(o->format || o->out))
+            return usage_err(msg, "host export: give --format and --out, or --all DIR");
+        if (!o->all_dir && (!o->format || !o->out))
+            return usage_err(msg, "host export: --format and --out go together");
+        break;
     case BO_CMD_PKI_INIT:
         if (!o->dir)
             return usage_err(msg, "pki init: give the directory to write");

@@ -17,7 +17,7 @@ for c in "" "pki init" "host create" "host watch" "host pause" "host resume" "ho
          "bidder" "site" "observe" "operator blacklist add" "operator blacklist remove" \
          "operator blacklist replace" "operator blacklist list" "list" "version" \
          "seal" "bidder submit" "bidder receipt" "bidder preflight" "host decrypt-start" \
-         "host extend" "host classify"; do
+         "host extend" "host classify" "host export" "verify"; do
     # shellcheck disable=SC2086
     check 0 "bidopen $c --help" $b $c --help
     # shellcheck disable=SC2086
@@ -33,6 +33,14 @@ check 5 "unreadable tender" $b host create --tender /nonexistent.json --server w
 tmp=$(mktemp)
 echo '{"title":"t","deadline":"+1h","colour":"red"}' > "$tmp"
 check 1 "invalid tender" $b host create --tender "$tmp" --server wss://localhost:1/ws --cert c --key k
+rm -f "$tmp"
+
+# verify is local: an unreadable transcript is 5, one that is not a transcript 2
+check 5 "verify: unreadable transcript" $b verify /nonexistent.transcript
+tmp=$(mktemp)
+printf 'not a transcript' > "$tmp"
+check 2 "verify: not a transcript" $b verify "$tmp"
+check 5 "verify: unreadable trust store" $b verify "$tmp" --trust /nonexistent-dir
 rm -f "$tmp"
 
 # sealing and the pre-flight are local: a throwaway PKI, no server

@@ -393,7 +393,7 @@ static void closing_command_lines(void **state)
         {{"message", "--oid", "T", S, C}, "--text are required"},
         {{"message", "--text", "x", S, C}, "--oid and --text"},
         {{"message", "--oid", "T", "--text", "x", C}, "--server"},
-        {{"host", "dance", "--oid", "T", S, C}, "confirm-open, answer or close"},
+        {{"host", "dance", "--oid", "T", S, C}, "confirm-open, answer, close or export"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *argv[18] = {"bidopen"};
@@ -426,6 +426,93 @@ static void closing_command_lines(void **state)
     bo_buf_cleanup(&msg);
 }
 
+static void export_command_lines(void **state)
+{
+    (void)state;
+    bo_buf msg;
+    bo_buf_init(&msg, 4096);
+    bo_cli_opts o;
+    assert_int_equal(PARSE(&o, &msg, "host", "export", "--oid", "T1", "--format", "html", "--out",
+                           "r.html", S, C),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_HOST_EXPORT);
+    assert_string_equal(o.format, "html");
+    assert_string_equal(o.out, "r.html");
+    assert_null(o.all_dir);
+    /* --all is a directory here (announce's --all is a flag) */
+    assert_int_equal(PARSE(&o, &msg, "host", "export", "--oid", "T1", "--all", "out", S, C),
+                     BO_EXIT_OK);
+    assert_string_equal(o.all_dir, "out");
+    assert_false(o.all);
+    assert_int_equal(PARSE(&o, &msg, "host", "announce", "--oid", "T1", "--all", S, C),
+                     BO_EXIT_OK);
+    assert_true(o.all);
+    assert_null(o.all_dir);
+    /* the public needs no certificate */
+    assert_int_equal(PARSE(&o, &msg, "host", "export", "--oid", "T1", "--format",
+                           "transcript_public", "--out", "p.transcript", "--role", "observer", S),
+                     BO_EXIT_OK);
+    assert_string_equal(o.role, "observer");
+    /* verify: local, no server */
+    assert_int_equal(PARSE(&o, &msg, "verify", "T1.transcript", "--trust", "pki/trust",
+                           "--server-key",
+                           "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+                           "--host-cert", "host.pem", "--require-crl", "--uscc-attr", "OU",
+                           "--json"),
+                     BO_EXIT_OK);
+    assert_int_equal(o.cmd, BO_CMD_VERIFY);
+    assert_string_equal(o.transcript, "T1.transcript");
+    assert_string_equal(o.trust, "pki/trust");
+    assert_string_equal(o.host_cert, "host.pem");
+    assert_string_equal(o.uscc_attr, "OU");
+    assert_true(o.require_crl);
+    assert_true(o.json);
+    assert_int_equal(PARSE(&o, &msg, "verify", "--quiet", "x.transcript"), BO_EXIT_OK);
+    assert_string_equal(o.transcript, "x.transcript");
+    assert_true(o.quiet);
+
+    static const bad cases[] = {
+        {{"host", "export", "--format", "html", "--out", "x", S, C}, "--oid is required"},
+        {{"host", "export", "--oid", "T", S, C}, "--format and --out, or --all"},
+        {{"host", "export", "--oid", "T", "--format", "html", S, C}, "go together"},
+        {{"host", "export", "--oid", "T", "--out", "x", S, C}, "go together"},
+        {{"host", "export", "--oid", "T", "--all", "d", "--out", "x", S, C},
+         "--format and --out, or --all"},
+        {{"host", "export", "--oid", "T", "--format", "pdf", "--out", "x", S, C},
+         "record, ocds, html, transcript or transcript_public"},
+        {{"host", "export", "--oid", "T", "--all", "d", C}, "--server"},
+        {{"host", "export", "--oid", "T", "--all", "d", S}, "a certificate is required"},
+        {{"host", "export", "--oid", "T", "--all", "d", "--trust", "t", S, C}, "does not apply"},
+        {{"verify", "--trust", "t"}, "give the transcript file"},
+        {{"verify", "a", "b"}, "unexpected argument 'b'"},
+        {{"verify", "a", "--server-key", "abc"}, "64 hexadecimal digits"},
+        {{"verify", "a", "--oid", "T"}, "does not apply"},
+        {{"verify", "a", S}, "does not apply"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *argv[18] = {"bidopen"};
+        int n = 1;
+        for (int j = 0; cases[i].argv[j]; j++)
+            argv[n++] = cases[i].argv[j];
+        argv[n] = NULL;
+        int rc = parse_v(&o, &msg, argv);
+        const char *m = msg.data ? (const char *)msg.data : "";
+        if (rc != BO_EXIT_USAGE || !strstr(m, cases[i].says))
+            fail_msg("export case %zu (%s %s ...): rc %d, message \"%s\", want \"%s\"", i,
+                     cases[i].argv[0], cases[i].argv[1], rc, m, cases[i].says);
+    }
+    const char *hargv[] = {"bidopen", "host", "export", "--help", NULL};
+    assert_int_equal(parse_v(&o, &msg, hargv), BO_EXIT_OK);
+    assert_true(o.help);
+    assert_non_null(strstr(bo_cli_usage(o.cmd), "usage: bidopen host export"));
+    const char *vargv[] = {"bidopen", "verify", "--help", NULL};
+    assert_int_equal(parse_v(&o, &msg, vargv), BO_EXIT_OK);
+    assert_true(o.help);
+    assert_non_null(strstr(bo_cli_usage(o.cmd), "usage: bidopen verify TRANSCRIPT"));
+    assert_non_null(strstr(bo_cli_usage(BO_CMD_HELP), "verify TRANSCRIPT"));
+    bo_buf_cleanup(&msg);
+}
+
 static void names_and_phases(void **state)
 {
     assert_string_equal(bo_cli_cmd_name(BO_CMD_BL_ADD), "operator blacklist add");
@@ -444,6 +531,7 @@ int main(void)
         cmocka_unit_test(bad_command_lines),
         cmocka_unit_test(sealed_command_lines),
         cmocka_unit_test(closing_command_lines),
+        cmocka_unit_test(export_command_lines),
         cmocka_unit_test(names_and_phases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
