@@ -24,6 +24,8 @@ typedef struct pending_join {
 
 static void room_fill(bo_room *r);
 static void room_pump(bo_room *r);
+static void resolve_uncertain(bo_room *r);
+static void reply_pcmd_err(bo_room *r, bo_pcmd *p, bo_err err, const char *detail);
 static void room_schedule_timer(bo_room *r);
 
 /* ---------- member lists ---------- */
@@ -501,6 +503,11 @@ static void on_range(void *ud, bo_err err, const bo_store_rec *recs, size_t n)
         room_fill(r);
         return;
     }
+    if (r->resolving) {
+        resolve_uncertain(r);
+        if (r->in_flight)
+            return; /* resent: its callback continues */
+    }
     if (r->state == BO_ROOM_LOADING) {
         r->state = BO_ROOM_READY;
         if (bo_session_seq(r->sess) > 0)
@@ -528,10 +535,27 @@ static void room_fill(bo_room *r)
         r->filling = false;
 }
 
+void bo__room_store_down(bo_room *r)
+{
+    /* Commands still waiting were never sent: tell their clients now (nothing changed). The
+     * one in flight, if any, waits: its outcome is resolved when the store is back. */
+    while (r->q_head) {
+        bo_pcmd *p = r->q_head;
+        r->q_head = p->next;
+        p->next = NULL;
+        reply_pcmd_err(r, p, BO_E_STORE_UNAVAILABLE, NULL);
+        bo__pcmd_free(p);
+    }
+    r->q_tail = NULL;
+}
+
 void bo__room_resync(bo_room *r)
 {
-    if (r->state != BO_ROOM_BROKEN)
-        room_fill(r);
+    if (r->state == BO_ROOM_BROKEN)
+        return;
+    if (r->flight_uncertain)
+        r->resolving = true;
+    room_fill(r);
 }
 
 /* ---------- timers ---------- */
@@ -564,7 +588,7 @@ static void room_schedule_timer(bo_room *r)
 
 static void reply_pcmd_err(bo_room *r, bo_pcmd *p, bo_err err, const char *detail)
 {
-    bo_conn *c = bo__conn_find(r->srv, p->conn_id);
+    bo_conn *c = p->replied ? NULL : bo__conn_find(r->srv, p->conn_id);
     if (p->type == BO_CMD_TICK) {
         if (err != BO_E_OK)
             bo_log(BO_LOG_WARN, "room", r->oid, 0, err, "timer transition not applied: %s",
@@ -595,6 +619,8 @@ const char *bo__cmd_type_name(bo_cmd_type t)
 
 static void reply_pcmd_ok(bo_room *r, bo_pcmd *p, const bo_apply_info *info)
 {
+    if (p->replied)
+        return; /* told E_STORE_PENDING earlier: the event stream says the rest */
     bo_log(BO_LOG_DEBUG, "room", r->oid, p->conn_id, BO_E_OK, "%s done%s",
            bo__cmd_type_name(p->type), info->already ? " (already)" : "");
     bo_conn *c = bo__conn_find(r->srv, p->conn_id);
@@ -685,44 +711,139 @@ static bo_err add_signed_head(bo_room *r, bo_event_list *evs, bo_time_ms now)
     return err;
 }
 
+static void on_appended(void *ud, bo_err err, uint64_t current);
+
+/* Encode the in-flight events and compare-and-append them after their first seq - 1.
+ * Errors are those of bo_store_append (then the callback does not run). */
+static bo_err send_flight(bo_room *r)
+{
+    bo_event_list *evs = &r->flight_evs;
+    bo_store_rec *recs = calloc(evs->n, sizeof(*recs));
+    bo_buf *bufs = calloc(evs->n, sizeof(*bufs));
+    bo_err err = recs && bufs ? BO_E_OK : BO_E_NOMEM;
+    for (size_t i = 0; !err && i < evs->n; i++) {
+        bo_buf_init(&bufs[i], 16u << 20);
+        err = bo_event_encode_record(&evs->v[i], &bufs[i]);
+        recs[i].seq = evs->v[i].seq;
+        recs[i].p = bufs[i].data;
+        recs[i].len = bufs[i].len;
+    }
+    if (!err)
+        err = bo_store_append(r->srv->store, r->oid, evs->v[0].seq - 1, recs, evs->n,
+                              on_appended, r);
+    for (size_t i = 0; bufs && i < evs->n; i++)
+        bo_buf_cleanup(&bufs[i]);
+    free(bufs);
+    free(recs);
+    return err;
+}
+
+static void finish_ok(bo_room *r, bo_pcmd *p)
+{
+    r->srv->m.events_appended += r->flight_evs.n;
+    for (size_t i = 0; i < r->flight_evs.n; i++)
+        ingest_event(r, &r->flight_evs.v[i]); /* skips what a fill already brought */
+    bo_event_list_cleanup(&r->flight_evs);
+    bo__decrypt_adopt(r, p);
+    reply_pcmd_ok(r, p, &r->flight_info);
+    bo__pcmd_free(p);
+    room_pump(r);
+}
+
+/* Back to the queue's head, to be decided again against the newer state. */
+static void requeue(bo_room *r, bo_pcmd *p)
+{
+    bo_event_list_cleanup(&r->flight_evs);
+    bo__decrypt_prep_free(p);
+    p->next = r->q_head;
+    r->q_head = p;
+    if (!r->q_tail)
+        r->q_tail = p;
+}
+
+/* The in-flight append timed out or its connection broke: Redis may or may not have run it.
+ * Once the store is back and the log is read up to date, this decides which: if the first
+ * event at its seq is ours, it was stored (reply ok); if another event holds that seq, it
+ * was not (decide again); if the log is shorter, send the very same append again (the
+ * compare-and-append makes a late copy of the first attempt fail). So a command whose
+ * outcome was unknown is stored exactly once, and its client hears the truth. */
+static void resolve_uncertain(bo_room *r)
+{
+    r->resolving = false;
+    bo_pcmd *p = r->in_flight;
+    if (!p || !r->flight_uncertain)
+        return;
+    uint64_t first = r->flight_evs.v[0].seq;
+    if (r->n_evs >= first) {
+        r->in_flight = NULL;
+        r->flight_uncertain = false;
+        if (!memcmp(r->evs[first - 1].ev.hash, r->flight_evs.v[0].hash, 32)) {
+            bo_log(BO_LOG_INFO, "room", r->oid, p->conn_id, BO_E_OK,
+                   "%s was stored before the store connection failed", bo__cmd_type_name(p->type));
+            finish_ok(r, p);
+        } else {
+            requeue(r, p);
+            room_pump(r);
+        }
+        return;
+    }
+    if (send_flight(r) != BO_E_OK)
+        r->flight_uncertain = true; /* still unknown: the next resync tries again */
+}
+
 static void on_appended(void *ud, bo_err err, uint64_t current)
 {
     bo_room *r = ud;
     bo_pcmd *p = r->in_flight;
-    r->in_flight = NULL;
     if (!p)
         return;
+    (void)current;
     if (err == BO_E_OK) {
-        r->srv->m.events_appended += r->flight_evs.n;
-        for (size_t i = 0; i < r->flight_evs.n; i++)
-            ingest_event(r, &r->flight_evs.v[i]);
-        bo_event_list_cleanup(&r->flight_evs);
-        bo__decrypt_adopt(r, p);
-        reply_pcmd_ok(r, p, &r->flight_info);
-        bo__pcmd_free(p);
-        room_pump(r);
+        r->in_flight = NULL;
+        r->flight_uncertain = false;
+        finish_ok(r, p);
         return;
     }
-    bo_event_list_cleanup(&r->flight_evs);
+    if (err == BO_E_STORE_UNAVAILABLE) {
+        /* Unknown outcome: keep the command in flight (the room waits) until the store is
+         * back; bo__room_resync resolves it, writing it exactly once. Its client hears so now
+         * (and only now: there is one reply per request). */
+        r->flight_uncertain = true;
+        if (!p->replied) {
+            reply_pcmd_err(r, p, BO_E_STORE_PENDING, NULL);
+            p->replied = true;
+        }
+        bo_log(BO_LOG_WARN, "room", r->oid, p->conn_id, err,
+               "%s: store unavailable while appending; outcome resolved when it is back",
+               bo__cmd_type_name(p->type));
+        if (r->srv->store_up) {
+            r->resolving = true;
+            room_fill(r);
+        }
+        return;
+    }
+    if (err == BO_E_CONFLICT && r->flight_uncertain) {
+        r->resolving = true; /* maybe our first attempt: read the log, then decide */
+        room_fill(r);
+        return;
+    }
+    r->in_flight = NULL;
     if (err == BO_E_CANCELED) {
+        bo_event_list_cleanup(&r->flight_evs);
         reply_pcmd_err(r, p, BO_E_SHUTTING_DOWN, NULL);
         bo__pcmd_free(p);
         return;
     }
     if (err == BO_E_CONFLICT && p->retries++ < BO_CMD_RETRIES) {
         /* Someone else appended first: catch up, then decide again. */
-        p->next = r->q_head;
-        r->q_head = p;
-        if (!r->q_tail)
-            r->q_tail = p;
+        requeue(r, p);
         room_fill(r);
         return;
     }
-    reply_pcmd_err(r, p, err == BO_E_CONFLICT ? BO_E_CONFLICT : BO_E_STORE_UNAVAILABLE,
+    bo_event_list_cleanup(&r->flight_evs);
+    reply_pcmd_err(r, p, err == BO_E_CONFLICT ? BO_E_CONFLICT : BO_E_STORE,
                    err == BO_E_CONFLICT ? "too many concurrent changes" : NULL);
     bo__pcmd_free(p);
-    (void)current;
-    room_fill(r); /* the append may have landed before the connection failed: look */
     room_pump(r);
 }
 
@@ -812,34 +933,17 @@ static bool process(bo_room *r, bo_pcmd *p)
     err = bo_session_seal(r->sess, &evs);
     if (!err && info.needs_head)
         err = add_signed_head(r, &evs, cmd.now);
-    bo_store_rec *recs = calloc(evs.n, sizeof(*recs));
-    bo_buf *bufs = calloc(evs.n, sizeof(*bufs));
-    for (size_t i = 0; !err && i < evs.n; i++) {
-        if (!recs || !bufs) {
-            err = BO_E_NOMEM;
-            break;
-        }
-        bo_buf_init(&bufs[i], 16u << 20);
-        err = bo_event_encode_record(&evs.v[i], &bufs[i]);
-        recs[i].seq = evs.v[i].seq;
-        recs[i].p = bufs[i].data;
-        recs[i].len = bufs[i].len;
-    }
     if (!err) {
         r->in_flight = p;
         r->flight_evs = evs;
         r->flight_info = info;
-        err = bo_store_append(r->srv->store, r->oid, bo_session_seq(r->sess), recs, evs.n,
-                              on_appended, r);
+        r->flight_uncertain = false;
+        err = send_flight(r);
         if (err) {
             r->in_flight = NULL;
             bo_event_list_init(&r->flight_evs);
         }
     }
-    for (size_t i = 0; bufs && i < evs.n; i++)
-        bo_buf_cleanup(&bufs[i]);
-    free(bufs);
-    free(recs);
     if (err) {
         reply_pcmd_err(r, p, err == BO_E_NOMEM ? BO_E_INTERNAL : BO_E_STORE_UNAVAILABLE, NULL);
         bo_event_list_cleanup(&evs);

@@ -104,6 +104,12 @@ static void on_health(void *ud, bool up)
 {
     bo_srv *srv = ud;
     srv->store_up = up;
+    if (!up) {
+        size_t pos = 0;
+        void *v;
+        while (bo_map_next(srv->rooms, &pos, NULL, NULL, &v))
+            bo__room_store_down(v);
+    }
     bo_log(up ? BO_LOG_INFO : BO_LOG_WARN, "store", NULL, 0,
            up ? BO_E_OK : BO_E_STORE_UNAVAILABLE, up ? "store up" : "store down");
 }

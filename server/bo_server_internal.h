@@ -130,6 +130,7 @@ typedef struct bo_pcmd {
     unsigned retries;
     int64_t t0_mono;    /* when the request arrived (latency metrics); 0 unknown */
     bo_time_ms fixed_now; /* non-zero: decide at this server time (a receipt's ts) */
+    bool replied;         /* its client already has its one reply (E_STORE_PENDING) */
     /* submit */
     bool has_bid;
     uint8_t bid_hash[32];
@@ -208,6 +209,8 @@ struct bo_room {
 
     bo_pcmd *q_head, *q_tail;     /* commands waiting */
     bo_pcmd *in_flight;
+    bool flight_uncertain;        /* its append's outcome is unknown (store failed mid-way) */
+    bool resolving;               /* read the log, then resolve the uncertain append */
     bo_event_list flight_evs;     /* the sealed events of in_flight */
     bo_apply_info flight_info;
 
@@ -307,6 +310,8 @@ void bo__room_free(bo_room *r);
 void bo__room_enqueue(bo_room *r, bo_pcmd *p);
 void bo__room_on_record(bo_room *r, uint64_t seq, const uint8_t *rec, size_t len);
 void bo__room_resync(bo_room *r);
+/** The store went down: refuse the commands waiting (E_STORE_UNAVAILABLE). */
+void bo__room_store_down(bo_room *r);
 void bo__room_join(bo_room *r, bo_conn *c, uint64_t req_id, const bo_msg_since *since);
 void bo__room_leave(bo_conn *c);
 /** Write at most one event frame for c; returns 1 if written, 0 if nothing to send, -1 on

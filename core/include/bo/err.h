@@ -74,6 +74,9 @@
     XX(STORE_UNAVAILABLE, 500, "store", "store unavailable; nothing was changed, retry shortly")   \
     XX(STORE, 501, "store", "the store refused the operation")                                     \
     XX(LAGGING, 502, "store", "connection fell too far behind; reconnect and resume")              \
+    XX(STORE_PENDING, 503, "store",                                                                \
+       "the store stopped answering while this was being written; it is kept and will be "        \
+       "written exactly once when the store is back (watch the events; do not send it again)")    \
                                                                                                    \
     XX(ENVELOPE_MALFORMED, 600, "sealed", "the sealed bid is not a CMS envelope bidopen accepts")  \
     XX(ENVELOPE_TRUNCATED, 601, "sealed", "the sealed bid is truncated")                           \
