@@ -293,7 +293,8 @@ bo_err bo_client_classify(bo_client *c, const char *oid, const char *uscc, const
 /* ------------------------ announcement, draws, confirmation, the record ---- */
 /* docs/protocol.md §11. Every helper: oid NULL means the client's own; ok.data is {} unless
  * said otherwise; the results come as events (bid_announced, draw_result, ...). Errors: as
- * bo_client_request, plus those listed. Context: loop thread. */
+ * bo_client_request (same async contract), plus those listed. Ownership: every argument is
+ * only read during the call. Context: loop thread. */
 
 /** announce{oid, all?} (host): the next bid, or with all every bid that remains.
  * Errors: BO_E_INVALID_ARG (no oid). */
