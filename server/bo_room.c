@@ -650,7 +650,7 @@ static void reply_pcmd_ok(bo_room *r, bo_pcmd *p, const bo_apply_info *info)
             bo_session_decrypt_progress(r->sess, NULL, NULL, NULL, &ends_at);
             bo_mpmap_i64(m, "ends_at", ends_at);
         }
-        if (p->type == BO_CMD_SIGNIN)
+        if (p->type == BO_CMD_SIGNIN || p->type == BO_CMD_CONFIRM)
             bo_mpmap_bool(m, "already", info->already);
         if (p->type == BO_CMD_SIGNIN && p->t0_mono)
             bo_metrics_observe(&r->srv->m.signin_ms, bo_clock_mono_ms() - p->t0_mono);

@@ -21,10 +21,8 @@
  *      (`bidopen host close`): opening_closed names who confirmed and who is deemed to
  *      accept, and its record hash is the final one. `bidopen observe` watched it all.
  *
- * Known bug (label known-bug until it is fixed): the server replies to `confirm` with an
- * empty ok.data, where protocol.md §11 says {already} (false the first time, true when
- * repeated): server/bo_room.c reply_pcmd_ok adds "already" for register and signin only.
- * The test notes it and goes on; step 6 fails at its end with the list of such departures.
+ * Regression: the server used to reply to `confirm` with an empty ok.data, where
+ * protocol.md §11 says {already} (false the first time, true when repeated).
  */
 #include <stdarg.h>
 #include <stddef.h>
