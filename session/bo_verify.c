@@ -1210,9 +1210,23 @@ static void replay(vctx *v)
         bo_sha256(rec.data, rec.len, v->sum->record_hash);
         v->sum->has_record = true;
     }
-    bo_buf_cleanup(&rec);
     uint8_t closed[32], conf[32];
     char a[24], c[24];
+    /* the record the bidders signed, derived from the final one as anyone holding only the
+     * record would (bo_record_confirmable), is the one the window opened with */
+    if (!err && bo_session_confirm_hash(s, conf)) {
+        bo_buf d;
+        bo_buf_init(&d, SIZE_MAX / 4);
+        uint8_t dh[32];
+        if (bo_record_confirmable(rec.data, rec.len, &d) ||
+            bo_sigpayload_record_hash(d.data, d.len, dh) || memcmp(dh, conf, 32))
+            report(v, BO_VERIFY_ERROR, "record", 0,
+                   "the record the bidders confirmed (%s, confirmation_opened) cannot be derived "
+                   "from the recomputed final record",
+                   short_hex(conf, 32, a));
+        bo_buf_cleanup(&d);
+    }
+    bo_buf_cleanup(&rec);
     report(v, BO_VERIFY_PASSED, "replay", 0,
            "the state machine replays all %llu events: every announcement, draw, benchmark "
            "price and record hash in the log is what the events before it give",

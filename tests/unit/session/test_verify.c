@@ -310,6 +310,25 @@ static void truncated_log(void **state)
     free(fs);
 }
 
+/* A transcript taken while the opening runs: nothing wrong; what no head covers yet is said. */
+static void running_opening(void **state)
+{
+    findings *fs = malloc(sizeof(*fs));
+    bo_event_list l;
+    ofx_copy_log(F, &l);
+    while (l.v[l.n - 1].seq > F->seq_announced[0])
+        ofx_drop(&l, l.v[l.n - 1].seq);
+    verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
+    expect_errors(fs, NULL, 0);
+    assert_true(fs->sum.replayed);
+    assert_false(fs->sum.closed);
+    assert_true(fs->sum.has_record);
+    assert_true(has(fs, BO_VERIFY_PASSED, "record", "not closed"));
+    assert_true(has(fs, BO_VERIFY_UNCHECKED, "head", "no server signature covers them"));
+    bo_event_list_cleanup(&l);
+    free(fs);
+}
+
 /* ---------------------------------------------------------- forged at source ---- */
 
 static void forged_confirmation(void **state)
@@ -457,6 +476,7 @@ int main(void)
         cmocka_unit_test(dropped_event),
         cmocka_unit_test(reordered_events),
         cmocka_unit_test(truncated_log),
+        cmocka_unit_test(running_opening),
         cmocka_unit_test(forged_confirmation),
         cmocka_unit_test(forged_head),
         cmocka_unit_test(wrong_seed),
