@@ -336,6 +336,7 @@ static void put_state(bo_mpmap *m, const bo_session *s, bo_time_ms now)
 {
     bo_mpmap_str(m, "oid", s->oid);
     bo_mpmap_raw(m, "tender", s->tender_mp, s->tender_len);
+    bo_mpmap_bin(m, "seed_commit", s->seed_commit, 32); /* public: lets clients check a draw */
     bo_mpmap_str(m, "phase", bo_phase_name(s->phase));
     bo_mpmap_bool(m, "paused", s->paused);
     if (s->phase == BO_PHASE_FAILED && s->failed_reason[0])
