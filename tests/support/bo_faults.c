@@ -72,6 +72,22 @@ const char *bo_h_redis_sock(const bo_h_server *s, char out[600])
     return out;
 }
 
+double bo_h_proc_cpu_s(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    char *txt = bo_h_read_file(path, NULL);
+    const char *p = txt ? strrchr(txt, ')') : NULL;
+    unsigned long long ut = 0, st = 0;
+    /* after the command: state ppid pgrp session tty tpgid flags minflt cminflt majflt
+     * cmajflt utime stime */
+    int ok = p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                         &st) == 2;
+    free(txt);
+    long hz = sysconf(_SC_CLK_TCK);
+    return ok && hz > 0 ? (double)(ut + st) / (double)hz : -1;
+}
+
 double bo_h_prom_value(const char *text, const char *name)
 {
     size_t nl = strlen(name);

@@ -31,6 +31,9 @@ pid_t bo_h_redis_pid(const bo_h_server *s);
 /** The unix socket of the managed Redis of s: "<s->dir>/data/redis.sock". */
 const char *bo_h_redis_sock(const bo_h_server *s, char out[600]);
 
+/** CPU time (user + system, in seconds) the process pid has used so far; -1 if unknown. */
+double bo_h_proc_cpu_s(pid_t pid);
+
 /** The value of a `name value` line in Prometheus text (the first sample whose name and
  * labels start with `name`); -1 when absent. */
 double bo_h_prom_value(const char *text, const char *name);

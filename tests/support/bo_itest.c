@@ -133,6 +133,14 @@ bool bo_world_connect(bo_world *w, tc *t)
 bool bo_world_create(bo_world *w, tc *host, const char *oid, int64_t checkin_in_ms,
                      int64_t deadline_in_ms, const char *extra_json, char oid_out[65])
 {
+    return bo_world_create_min(w, host, oid, checkin_in_ms, deadline_in_ms, 3, extra_json,
+                               oid_out);
+}
+
+bool bo_world_create_min(bo_world *w, tc *host, const char *oid, int64_t checkin_in_ms,
+                         int64_t deadline_in_ms, unsigned min_bidders, const char *extra_json,
+                         char oid_out[65])
+{
     char json[4096];
     char checkin[40], deadline[40];
     bo_time_ms now = bo_clock_now_ms();
@@ -140,8 +148,8 @@ bool bo_world_create(bo_world *w, tc *host, const char *oid, int64_t checkin_in_
     bo_time_format_rfc3339(now + deadline_in_ms, deadline, sizeof(deadline));
     snprintf(json, sizeof(json),
              "{\"oid\":\"%s\",\"title\":\"某市政道路改造工程施工\",\"lot\":\"第一标段\","
-             "\"checkin_at\":\"%s\",\"deadline\":\"%s\",\"min_bidders\":3%s%s}",
-             oid, checkin, deadline, extra_json && *extra_json ? "," : "",
+             "\"checkin_at\":\"%s\",\"deadline\":\"%s\",\"min_bidders\":%u%s%s}",
+             oid, checkin, deadline, min_bidders, extra_json && *extra_json ? "," : "",
              extra_json ? extra_json : "");
     bo_buf mp;
     bo_buf_init(&mp, 1u << 20);

@@ -50,6 +50,11 @@ const char *bo_world_bidder_field(bo_world *w, const char *name, const char *fie
 bool bo_world_create(bo_world *w, tc *host, const char *oid, int64_t checkin_in_ms,
                      int64_t deadline_in_ms, const char *extra_json, char oid_out[65]);
 
+/** Same, with the tender's min_bidders (1..1000; bo_world_create uses 3). */
+bool bo_world_create_min(bo_world *w, tc *host, const char *oid, int64_t checkin_in_ms,
+                         int64_t deadline_in_ms, unsigned min_bidders, const char *extra_json,
+                         char oid_out[65]);
+
 /** Start a participant and run until it is JOINED (or READY without oid). */
 bool bo_world_connect(bo_world *w, tc *t);
 
