@@ -203,6 +203,7 @@ int bn_cmd_signin_load(int argc, char **argv)
     uv_loop_t loop;
     uv_loop_init(&loop);
     load L = {.loop = &loop, .n = to - from, .idle_only = bn_flag(argc, argv, "--idle")};
+    int64_t ramp_ms = bn_arg_ll(argc, argv, "--ramp-ms", 0);
     L.b = calloc(L.n, sizeof(*L.b));
     L.ctx = bn_ctx_new(&loop, pki, L.n + 16);
     bn_ctl *ctl = bn_ctl_open(&loop);
@@ -244,9 +245,19 @@ int bn_cmd_signin_load(int argc, char **argv)
     uv_timer_init(&loop, &retry);
     retry.data = &L;
     uv_timer_start(&retry, retry_tick, 50, 50);
-    for (unsigned i = 0; i < L.n; i++) {
-        L.b[i].t_start = bn_real_ns();
-        bo_client_start(L.b[i].c);
+    /* all at once, or spread evenly over ramp_ms */
+    int64_t m0 = bn_mono_ns();
+    unsigned started = 0;
+    while (started < L.n) {
+        int64_t due = ramp_ms > 0 ? (int64_t)started * ramp_ms * 1000000 / L.n : 0;
+        if (bn_mono_ns() - m0 < due) {
+            uv_run(&loop, UV_RUN_NOWAIT);
+            bn_sleep_ms(1);
+            continue;
+        }
+        L.b[started].t_start = bn_real_ns();
+        bo_client_start(L.b[started].c);
+        started++;
     }
     bn_run_until(&loop, load_finished, &L, timeout_s * 1000);
     uv_timer_stop(&retry);
@@ -325,6 +336,7 @@ typedef struct drv {
     const char *pki, *out, *server_bin, *ossl_bin;
     unsigned n, openings, procs;
     bool idle;
+    const char *ramp_ms; /* spread the starts over this many ms (NULL: all at once) */
 } drv;
 
 /* the idle-connection baseline: a plain OpenSSL server holding as many TLS connections */
@@ -404,7 +416,8 @@ static int run_driver(int argc, char **argv, bool idle)
              .n = (unsigned)bn_arg_ll(argc, argv, "--n", 100),
              .openings = (unsigned)bn_arg_ll(argc, argv, "--openings", 10),
              .procs = (unsigned)bn_arg_ll(argc, argv, "--procs", 2),
-             .idle = idle};
+             .idle = idle,
+             .ramp_ms = bn_arg(argc, argv, "--ramp-ms", NULL)};
     if (!d.pki || !d.out || !d.server_bin || !d.ossl_bin || d.n < 1 || d.openings < 1 ||
         d.procs < 1)
         BN_DIE("usage: bo-bench %s --pki DIR --out DIR --server-bin BIN --ossl-bin BIN --n N "
@@ -449,7 +462,8 @@ static int run_driver(int argc, char **argv, bool idle)
         snprintf(lg, sizeof(lg), "%s/load-%u.log", d.out, p);
         const char *av[] = {bn_self(), "signin-load", "--pki", d.pki, "--url", srv.url,
                             "--oids", oids_path, "--from", from, "--to", to, "--out", outp,
-                            idle ? "--idle" : NULL, NULL};
+                            "--ramp-ms", d.ramp_ms ? d.ramp_ms : "0", idle ? "--idle" : NULL,
+                            NULL};
         ch[p] = bn_child_spawn(&loop, av, lg);
     }
     for (unsigned p = 0; p < d.procs; p++) {
@@ -591,10 +605,12 @@ static int run_driver(int argc, char **argv, bool idle)
     bn_json_int(&j, "bidders", d.n);
     bn_json_int(&j, "openings", d.openings);
     bn_json_int(&j, "load_processes", d.procs);
+    bn_json_int(&j, "ramp_ms", d.ramp_ms ? atoll(d.ramp_ms) : 0);
     bn_json_end_obj(&j);
     bn_json_obj(&j, "bidopen");
     bn_json_int(&j, "completed", done);
     bn_json_int(&j, "failed", failed);
+    bn_json_int(&j, "unfinished", (int64_t)d.n - done - failed);
     bn_json_int(&j, "reconnects", (int64_t)reconnects);
     bn_json_int(&j, "store_unavailable_retries", (int64_t)retries);
     bn_json_obj(&j, "failures_by_code");

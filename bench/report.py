@@ -74,14 +74,18 @@ def ratios_md(res):
 
 def r_signin(res):
     p, b, base = res["params"], res["bidopen"], res["baseline"]
+    start = ("all started at once" if not p.get("ramp_ms")
+             else f'started evenly over {p["ramp_ms"] / 1000:g} s')
     md = (f'{p["bidders"]:,} bidders over {p["openings"]} openings, from {p["load_processes"]} load '
-          "processes, all started at once: TLS, `auth` with the signing and encryption chains, "
+          f"processes, {start}: TLS, `auth` with the signing and encryption chains, "
           "`join`, `register`, `signin` (mixed RSA-2048, P-256 and SM2 signing certificates, "
           "3-level chains, CRLs required). The baseline does the same chain verifications "
           "(X509_verify_cert, same CRL policy), the same three signatures made and checked per "
           "bidder, and as many TLS 1.3 handshakes over loopback, in plain OpenSSL on 2 threads.\n\n")
     rows = [
-        ["bidders signed in (failed)", f'{num(b["completed"])} ({num(b["failed"])})', num(p["bidders"])],
+        ["bidders signed in (failed, unfinished)",
+         f'{num(b["completed"])} ({num(b["failed"])}, {num(b.get("unfinished", 0))})', num(p["bidders"])],
+        ["reconnects; retries after E_STORE_UNAVAILABLE", f'{num(b["reconnects"])}; {num(b.get("store_unavailable_retries", 0))}', ""],
         ["time until all signed in (s)", num(b["wall_s"]), num(base.get("wall_s"))],
         ["sign-ins per second", num(b["rate_per_s"]), num(base.get("rate"))],
         ["server CPU (s)", num(b["server_cpu_s"]),
@@ -95,7 +99,6 @@ def r_signin(res):
         ["`signin` round trip, p50 / p99 / max (ms)", dist(b.get("signin_rtt_ms")), ""],
         ["`register` round trip, p50 / p99 / max (ms)", dist(b.get("register_rtt_ms")), ""],
         ["connect to joined, p50 / p99 / max (ms)", dist(b["connect_to_joined_ms"]), ""],
-        ["reconnects", num(b["reconnects"]), ""],
         ["server RSS before / after (MiB)", f'{num(b["rss_before_kib"] / 1024)} / {num(b["rss_after_kib"] / 1024)}', ""],
     ]
     for alg, d in (b.get("per_alg_total_ms") or {}).items():
