@@ -13,6 +13,9 @@
  *   3. `bidopen verify` passes the full transcript (with the host's certificate for the
  *      answer) and the public one (exit 0), and fails a copy whose bid price was changed
  *      (exit 2), naming the event; --json gives one object per finding.
+ *   4. It fails, naming what is wrong, each forgery of this real transcript: an event
+ *      removed, two events swapped, a confirmation signed with another bidder's key (the
+ *      chain rebuilt after it), and in the public transcript a withheld body's hash changed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,10 +39,12 @@
 #include "bo/package.h"
 #include "bo/responder.h"
 #include "bo/seal.h"
+#include "bo/sigpayload.h"
 #include "bo/submit.h"
 #include "bo/transcript.h"
 #include "bo/wire.h"
 #include "bo_itest.h"
+#include "bo_tamper.h"
 
 extern char **environ;
 
@@ -586,10 +591,7 @@ static void verify(void **state)
     at[strlen(PRICES[1]) - 1] = '9'; /* 1000000.10 -> 1000000.19 */
     char bad[800];
     snprintf(bad, sizeof(bad), "%s/tampered.transcript", W.dir);
-    FILE *f = fopen(bad, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, n, f), n);
-    fclose(f);
+    assert_true(bo_h_write_file(bad, bytes, n));
     free(bytes);
     uint64_t seq = form_seq(bad, &BD[1]);
     char want[64];
@@ -623,7 +625,178 @@ static void verify(void **state)
     assert_true(summary);
 }
 
-/* 4. The server stops cleanly. */
+/* ---------------------------------------------------------------- forgeries ---- */
+
+/* The events of a transcript file, as a list, with its oid and server. */
+typedef struct parsed {
+    bo_transcript *t;
+    bo_event_list l;
+} parsed;
+
+static void parse_file(const char *path, parsed *p)
+{
+    size_t n;
+    char *bytes = slurp(path, &n);
+    assert_int_equal(bo_transcript_parse((const uint8_t *)bytes, n, &p->t, NULL, 0), BO_E_OK);
+    free(bytes);
+    bo_event_list_init(&p->l);
+    for (size_t i = 0; i < p->t->n_events; i++) {
+        bo_event e;
+        assert_int_equal(bo_event_copy(&e, &p->t->events[i].ev), BO_E_OK);
+        assert_int_equal(bo_event_list_push(&p->l, &e), BO_E_OK);
+    }
+}
+
+static void parsed_free(parsed *p)
+{
+    bo_event_list_cleanup(&p->l);
+    bo_transcript_free(p->t);
+}
+
+/* The seq of the first event of this kind whose body holds text (NULL: any). */
+static uint64_t seq_of(const parsed *p, bo_event_kind kind, const char *text)
+{
+    for (size_t i = 0; i < p->l.n; i++) {
+        const bo_event *e = &p->l.v[i];
+        if (e->kind == kind && (!text || memmem(e->body, e->body_len, text, strlen(text))))
+            return e->seq;
+    }
+    fail_msg("no %s event%s%s", bo_event_kind_name(kind), text ? " with " : "", text ? text : "");
+    return 0;
+}
+
+/* Writes p's list as a full transcript to DIR/name; `bidopen verify` must fail it (exit 2)
+ * with every one of the sentences in says (NULL-terminated). */
+static void expect_refused(const parsed *p, const char *name, const char *const *says)
+{
+    bo_buf out;
+    bo_buf_init(&out, BO_TRANSCRIPT_MAX_BYTES);
+    assert_int_equal(bo_transcript_build_list(p->t->oid, BO_TRANSCRIPT_FULL, &p->t->server,
+                                              &p->l, &out),
+                     BO_E_OK);
+    char path[800];
+    snprintf(path, sizeof(path), "%s/%s.transcript", W.dir, name);
+    assert_true(bo_h_write_file(path, out.data, out.len));
+    bo_buf_cleanup(&out);
+    char *text;
+    int rc = verify_file(path, false, &text);
+    bool ok = rc == 2 && strstr(text, "FAILED");
+    for (size_t i = 0; ok && says[i]; i++)
+        ok = strstr(text, says[i]) != NULL;
+    if (!ok)
+        fail_msg("verify (%s): exit %d, want 2 and every one of \"%s\"...:\n%s", name, rc,
+                 says[0], text);
+    free(text);
+}
+
+/* The bytes of a member of an event's body (NULL when absent). */
+static const msgpack_object *member(const msgpack_object *o, const char *key)
+{
+    for (uint32_t i = 0; o->type == MSGPACK_OBJECT_MAP && i < o->via.map.size; i++) {
+        const msgpack_object_kv *kv = &o->via.map.ptr[i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == strlen(key) &&
+            !memcmp(kv->key.via.str.ptr, key, strlen(key)))
+            return &kv->val;
+    }
+    return NULL;
+}
+
+/* 4. Forgeries of the real transcript, each refused with what is wrong. */
+static void forgeries(void **state)
+{
+    (void)state;
+    char full[800], pub[800], want[200];
+    expect_file(".transcript", full);
+    expect_file(".public.transcript", pub);
+    parsed p;
+
+    /* an event removed: b1's confirmation */
+    parse_file(full, &p);
+    uint64_t conf0 = seq_of(&p, BO_EV_BIDDER_CONFIRMED, BD[0].uscc);
+    bo_tamper_drop(&p.l, conf0);
+    snprintf(want, sizeof(want), "event %llu is missing", (unsigned long long)conf0);
+    expect_refused(&p, "removed", (const char *const[]){want, NULL});
+    parsed_free(&p);
+
+    /* two events swapped: the objection and its answer */
+    parse_file(full, &p);
+    uint64_t obj = seq_of(&p, BO_EV_OBJECTION, NULL);
+    uint64_t ans = seq_of(&p, BO_EV_OBJECTION_ANSWERED, NULL);
+    bo_tamper_swap(&p.l, obj, ans);
+    expect_refused(&p, "reordered", (const char *const[]){"the events are out of order", NULL});
+    parsed_free(&p);
+
+    /* b5's last confirmation signed with b1's key, and the chain rebuilt from there (what
+     * someone without the server's key can do: the signed heads after it fail too) */
+    parse_file(full, &p);
+    uint64_t conf2 = 0;
+    for (size_t i = 0; i < p.l.n; i++)
+        if (p.l.v[i].kind == BO_EV_BIDDER_CONFIRMED &&
+            memmem(p.l.v[i].body, p.l.v[i].body_len, BD[2].uscc, 18))
+            conf2 = p.l.v[i].seq;
+    assert_true(conf2 > 0);
+    bo_event *e = bo_tamper_at(&p.l, conf2);
+    msgpack_zone *z;
+    msgpack_object o;
+    assert_int_equal(bo_mp_parse(e->body, e->body_len, &z, &o), BO_E_OK);
+    const msgpack_object *rh = member(&o, "record_hash");
+    assert_true(rh && rh->type == MSGPACK_OBJECT_BIN && rh->via.bin.size == 32);
+    bo_buf pl, sig;
+    bo_buf_init(&pl, 4096);
+    bo_buf_init(&sig, 4096);
+    assert_int_equal(bo_sigpayload_confirm(&pl, p.t->oid, BD[2].uscc,
+                                           (const uint8_t *)rh->via.bin.ptr),
+                     BO_E_OK);
+    msgpack_zone_free(z);
+    char key[800], detail[200];
+    bo_err err;
+    bo_key *k0 = bo_key_load(bfile(&BD[0], "sign-key.pem", key), NULL, &err, detail,
+                             sizeof(detail));
+    assert_non_null(k0);
+    assert_int_equal(bo_key_sign(k0, BO_CTX_CONFIRM, pl.data, pl.len, &sig), BO_E_OK);
+    bo_key_free(k0);
+    bo_tamper_set_bin(e, "sig", sig.data, sig.len);
+    bo_buf_cleanup(&pl);
+    bo_buf_cleanup(&sig);
+    for (size_t i = 0; i < p.l.n; i++)
+        if (p.l.v[i].seq >= conf2) {
+            memcpy(p.l.v[i].prev_hash, p.l.v[i - 1].hash, 32);
+            bo_event_compute_hash(p.t->oid, &p.l.v[i], p.l.v[i].hash);
+        }
+    snprintf(want, sizeof(want), "the confirmation of %s", BD[2].uscc);
+    expect_refused(&p, "forged-confirmation",
+                   (const char *const[]){want, "forged or altered", NULL});
+    parsed_free(&p);
+
+    /* the public transcript: the hash of a withheld body (b1's registration) changed */
+    parse_file(pub, &p);
+    const bo_transcript_event *w = NULL;
+    for (size_t i = 0; i < p.t->n_events && !w; i++)
+        if (p.t->events[i].withheld && p.t->events[i].ev.kind == BO_EV_BIDDER_REGISTERED)
+            w = &p.t->events[i];
+    assert_non_null(w);
+    uint64_t wseq = w->ev.seq;
+    size_t n;
+    char *bytes = slurp(pub, &n);
+    char *at = memmem(bytes, n, w->body_hash, 32);
+    assert_non_null(at);
+    assert_null(memmem(at + 1, n - (size_t)(at + 1 - bytes), w->body_hash, 32)); /* once */
+    at[31] ^= 0x01;
+    parsed_free(&p);
+    char bad[800];
+    snprintf(bad, sizeof(bad), "%s/redacted-hash.public.transcript", W.dir);
+    assert_true(bo_h_write_file(bad, bytes, n));
+    free(bytes);
+    char *text;
+    int rc = verify_file(bad, false, &text);
+    snprintf(want, sizeof(want), "event %llu (bidder_registered): its content does not match",
+             (unsigned long long)wseq);
+    if (rc != 2 || !strstr(text, want))
+        fail_msg("verify (redacted hash): exit %d, want 2 and \"%s\":\n%s", rc, want, text);
+    free(text);
+}
+
+/* 5. The server stops cleanly. */
 static void clean_stop(void **state)
 {
     (void)state;
@@ -675,6 +848,7 @@ int main(void)
         cmocka_unit_test(opening),
         cmocka_unit_test(exports),
         cmocka_unit_test(verify),
+        cmocka_unit_test(forgeries),
         cmocka_unit_test(clean_stop),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -67,6 +67,15 @@ void bo_h_pki(const char *dir)
     }
 }
 
+bool bo_h_write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return false;
+    bool ok = fwrite(p, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
 char *bo_h_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

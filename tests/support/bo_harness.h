@@ -61,6 +61,9 @@ void bo_h_run_for(uv_loop_t *loop, int ms);
 /** Read a whole file into a malloc'd NUL-terminated buffer (NULL on failure). */
 char *bo_h_read_file(const char *path, size_t *len);
 
+/** Write n bytes to path (created or truncated); false on any failure. */
+bool bo_h_write_file(const char *path, const void *p, size_t n);
+
 /** Path of a file in the demo PKI, e.g. bo_h_pki_path(dir, "bidders/b1-sign.pem"). */
 const char *bo_h_path(char out[600], const char *dir, const char *rel);
 

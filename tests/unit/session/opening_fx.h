@@ -28,6 +28,7 @@
 #include "bo/sign.h"
 #include "bo/transcript.h"
 #include "bo/uscc.h"
+#include "bo_tamper.h"
 
 #define OFX_OID "T-2027.001"
 #define OFX_H 3600000LL
@@ -671,80 +672,6 @@ static inline void ofx_copy_log(const ofx *f, bo_event_list *out)
     }
 }
 
-static inline bo_event *ofx_at(bo_event_list *l, uint64_t seq)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i].seq == seq)
-            return &l->v[i];
-    fail_msg("no event %llu", (unsigned long long)seq);
-    return NULL;
-}
-
-/* A map rebuilt with the member at a dotted path set to val (canonical msgpack). */
-static inline void ofx_rebuild(const msgpack_object *o, const char *path, const bo_buf *val,
-                               bo_buf *out)
-{
-    const char *dot = strchr(path, '.');
-    size_t head = dot ? (size_t)(dot - path) : strlen(path);
-    bo_err err;
-    bo_mpmap *m = bo_mpmap_new(&err);
-    bool seen = false;
-    for (uint32_t i = 0; i < o->via.map.size; i++) {
-        const msgpack_object_kv *kv = &o->via.map.ptr[i];
-        char k[64];
-        snprintf(k, sizeof(k), "%.*s", (int)kv->key.via.str.size, kv->key.via.str.ptr);
-        bo_buf v;
-        bo_buf_init(&v, 1 << 20);
-        if (strlen(k) == head && !strncmp(k, path, head)) {
-            seen = true;
-            if (dot)
-                ofx_rebuild(&kv->val, dot + 1, val, &v);
-            else
-                bo_buf_append(&v, val->data, val->len);
-        } else {
-            assert_int_equal(bo_mp_canonical(&v, &kv->val), BO_E_OK);
-        }
-        bo_mpmap_raw(m, k, v.data, v.len);
-        bo_buf_cleanup(&v);
-    }
-    assert_true(seen);
-    assert_int_equal(bo_mpmap_finish(m, out), BO_E_OK);
-    bo_mpmap_free(m);
-}
-
-/* Sets a member of an event's body (the hash is left as it was). */
-static inline void ofx_set(bo_event *ev, const char *path, const bo_buf *val)
-{
-    msgpack_zone *z;
-    msgpack_object o;
-    assert_int_equal(bo_mp_parse(ev->body, ev->body_len, &z, &o), BO_E_OK);
-    bo_buf b;
-    bo_buf_init(&b, 1 << 20);
-    ofx_rebuild(&o, path, val, &b);
-    msgpack_zone_free(z);
-    free(ev->body);
-    ev->body = bo_buf_steal(&b, &ev->body_len);
-    bo_buf_cleanup(&b);
-}
-
-static inline void ofx_set_str(bo_event *ev, const char *path, const char *s)
-{
-    bo_buf v;
-    bo_buf_init(&v, 4096);
-    bo_mp_str(&v, s, strlen(s));
-    ofx_set(ev, path, &v);
-    bo_buf_cleanup(&v);
-}
-
-static inline void ofx_set_bin(bo_event *ev, const char *path, const uint8_t *p, size_t n)
-{
-    bo_buf v;
-    bo_buf_init(&v, 4096);
-    bo_mp_bin(&v, p, n);
-    ofx_set(ev, path, &v);
-    bo_buf_cleanup(&v);
-}
-
 /* What a dishonest server does after changing a body at seq from: renumber from 1, re-chain
  * every event, and (resign) sign again every head from there over the new chain (the heads
  * before it are left as they are: their bytes, and so the hashes, do not change). Without
@@ -769,27 +696,14 @@ static inline void ofx_rechain(ofx *f, bo_event_list *l, uint64_t from, bool res
             bo_buf v;
             bo_buf_init(&v, 64);
             bo_mp_u64(&v, cov->seq);
-            ofx_set(e, "seq", &v);
+            bo_tamper_set(e, "seq", &v);
             bo_buf_cleanup(&v);
-            ofx_set_bin(e, "hash", cov->hash, 32);
-            ofx_set_bin(e, "sig", sig.data, sig.len);
+            bo_tamper_set_bin(e, "hash", cov->hash, 32);
+            bo_tamper_set_bin(e, "sig", sig.data, sig.len);
             bo_buf_cleanup(&sig);
         }
         bo_event_compute_hash(OFX_OID, e, e->hash);
     }
-}
-
-/* Removes the event with this seq from the list. */
-static inline void ofx_drop(bo_event_list *l, uint64_t seq)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i].seq == seq) {
-            bo_event_cleanup(&l->v[i]);
-            memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(bo_event));
-            l->n--;
-            return;
-        }
-    fail_msg("no event %llu to drop", (unsigned long long)seq);
 }
 
 #endif

@@ -144,7 +144,7 @@ static void with_member(const bo_buf *b, const char *key, const bo_buf *val, bo_
     msgpack_zone *z;
     msgpack_object o;
     assert_int_equal(bo_mp_parse(b->data, b->len, &z, &o), BO_E_OK);
-    ofx_rebuild(&o, key, val, out);
+    bo_tamper_rebuild(&o, key, val, out);
     msgpack_zone_free(z);
 }
 
@@ -186,7 +186,7 @@ static void parse_refusals(void **state)
             bo_buf k;
             bo_buf_init(&k, 64);
             bo_mp_str(&k, "no_such_kind", 12);
-            ofx_rebuild(&evs->via.array.ptr[i], "kind", &k, &one);
+            bo_tamper_rebuild(&evs->via.array.ptr[i], "kind", &k, &one);
             bo_buf_append(&v, one.data, one.len);
             bo_buf_cleanup(&one);
             bo_buf_cleanup(&k);
@@ -249,7 +249,7 @@ static void write_corpus(void **state)
     /* a changed price (the chain breaks), and a log cut before the close */
     bo_event_list l;
     ofx_copy_log(F, &l);
-    ofx_set_str(ofx_at(&l, F->seq_form[0]), "form.price", "1.00");
+    bo_tamper_set_str(bo_tamper_at(&l, F->seq_form[0]), "form.price", "1.00");
     bo_buf_reset(&b);
     ofx_transcript_of(F, &l, BO_TRANSCRIPT_FULL, &b);
     snprintf(path, sizeof(path), "%s/tampered-price", dir);
@@ -257,7 +257,7 @@ static void write_corpus(void **state)
     bo_event_list_cleanup(&l);
     ofx_copy_log(F, &l);
     while (l.n > 20)
-        ofx_drop(&l, l.v[l.n - 1].seq);
+        bo_tamper_drop(&l, l.v[l.n - 1].seq);
     bo_buf_reset(&b);
     ofx_transcript_of(F, &l, BO_TRANSCRIPT_FULL, &b);
     snprintf(path, sizeof(path), "%s/valid-running", dir);

@@ -236,7 +236,7 @@ static void changed_form_price(void **state)
     findings *fs = malloc(sizeof(*fs));
     bo_event_list l;
     ofx_copy_log(F, &l);
-    ofx_set_str(ofx_at(&l, F->seq_form[0]), "form.price", "1000000.00");
+    bo_tamper_set_str(bo_tamper_at(&l, F->seq_form[0]), "form.price", "1000000.00");
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     want w[] = {{"chain", F->seq_form[0], "does not match its hash"},
                 {"announcement", F->seq_announced[0], "fields.price is \"1234567.89\""}};
@@ -252,7 +252,7 @@ static void changed_announced_price(void **state)
     findings *fs = malloc(sizeof(*fs));
     bo_event_list l;
     ofx_copy_log(F, &l);
-    ofx_set_str(ofx_at(&l, F->seq_announced[0]), "fields.price", "1000000.00");
+    bo_tamper_set_str(bo_tamper_at(&l, F->seq_announced[0]), "fields.price", "1000000.00");
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     want w[] = {{"chain", F->seq_announced[0], "does not match its hash"},
                 {"announcement", F->seq_announced[0], "\"1000000.00\""},
@@ -267,7 +267,7 @@ static void dropped_event(void **state)
     findings *fs = malloc(sizeof(*fs));
     bo_event_list l;
     ofx_copy_log(F, &l);
-    ofx_drop(&l, F->seq_confirm);
+    bo_tamper_drop(&l, F->seq_confirm);
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     want w[] = {{"chain", F->seq_confirm, "is missing"}};
     expect_errors(fs, w, 1);
@@ -301,8 +301,8 @@ static void truncated_log(void **state)
     findings *fs = malloc(sizeof(*fs));
     bo_event_list l;
     ofx_copy_log(F, &l);
-    ofx_drop(&l, l.v[l.n - 1].seq); /* the close's signed head */
-    ofx_drop(&l, l.v[l.n - 1].seq); /* phase_changed to closed */
+    bo_tamper_drop(&l, l.v[l.n - 1].seq); /* the close's signed head */
+    bo_tamper_drop(&l, l.v[l.n - 1].seq); /* phase_changed to closed */
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     want w[] = {{"head", F->seq_closed, "no server signature covers the close"}};
     expect_errors(fs, w, 1);
@@ -317,7 +317,7 @@ static void running_opening(void **state)
     bo_event_list l;
     ofx_copy_log(F, &l);
     while (l.v[l.n - 1].seq > F->seq_announced[0])
-        ofx_drop(&l, l.v[l.n - 1].seq);
+        bo_tamper_drop(&l, l.v[l.n - 1].seq);
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     expect_errors(fs, NULL, 0);
     assert_true(fs->sum.replayed);
@@ -377,7 +377,7 @@ static void wrong_seed(void **state)
     ofx_copy_log(F, &l);
     uint8_t seed[32];
     memset(seed, 0x42, 32);
-    ofx_set_bin(ofx_at(&l, F->seq_draw_k), "seed", seed, 32);
+    bo_tamper_set_bin(bo_tamper_at(&l, F->seq_draw_k), "seed", seed, 32);
     ofx_rechain(F, &l, F->seq_draw_k, true);
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     want w[] = {{"replay", F->seq_draw_k, "not the one the server committed to"}};
@@ -395,7 +395,7 @@ static void changed_benchmark(void **state)
     findings *fs = malloc(sizeof(*fs));
     bo_event_list l;
     ofx_copy_log(F, &l);
-    ofx_set_str(ofx_at(&l, F->seq_bench), "value", "1197000.00");
+    bo_tamper_set_str(bo_tamper_at(&l, F->seq_bench), "value", "1197000.00");
     ofx_rechain(F, &l, F->seq_bench, true);
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     want w[] = {{"replay", F->seq_bench, "value is \"1197000.00\" in the log; recomputed"}};
@@ -413,7 +413,7 @@ static void resigned_announced_price(void **state)
     findings *fs = malloc(sizeof(*fs));
     bo_event_list l;
     ofx_copy_log(F, &l);
-    ofx_set_str(ofx_at(&l, F->seq_announced[0]), "fields.price", "1000000.00");
+    bo_tamper_set_str(bo_tamper_at(&l, F->seq_announced[0]), "fields.price", "1000000.00");
     ofx_rechain(F, &l, F->seq_announced[0], true);
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     want w[] = {{"replay", F->seq_announced[0], "fields.price is \"1000000.00\" in the log; "
@@ -430,7 +430,7 @@ static void rechained_without_key(void **state)
     findings *fs = malloc(sizeof(*fs));
     bo_event_list l;
     ofx_copy_log(F, &l);
-    ofx_set_str(ofx_at(&l, F->seq_form[0]), "form.price", "1000000.00");
+    bo_tamper_set_str(bo_tamper_at(&l, F->seq_form[0]), "form.price", "1000000.00");
     ofx_rechain(F, &l, F->seq_form[0], false);
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     /* every signed head after the change, and the replay at the announcement */
@@ -454,7 +454,7 @@ static void dropped_and_resigned(void **state)
     findings *fs = malloc(sizeof(*fs));
     bo_event_list l;
     ofx_copy_log(F, &l);
-    ofx_drop(&l, F->seq_confirm);
+    bo_tamper_drop(&l, F->seq_confirm);
     ofx_rechain(F, &l, F->seq_confirm, true);
     verify_log(&l, BO_TRANSCRIPT_FULL, NULL, fs);
     want w[] = {{"replay", F->seq_wclosed - 1, "deemed"}};
