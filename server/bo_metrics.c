@@ -183,6 +183,10 @@ bo_err bo_metrics_render(const bo_srv *srv, bo_buf *out)
                                   "bidopen_requests_total{result=\"err\"} %llu\n",
                              (unsigned long long)m->cmds_ok, (unsigned long long)m->cmds_err);
     if (!err)
+        err = counter(out, "bidopen_vault_full_total",
+                      "bid uploads refused because the vault's disk was full (E_VAULT_FULL)",
+                      m->vault_full);
+    if (!err)
         err = counter(out, "bidopen_site_links_total",
                       "remote sites authenticated with a host's site link", m->site_links);
     if (!err)

@@ -35,6 +35,7 @@ typedef struct bo_metrics {
     uint64_t auth_jobs;       /* signature checks (auth, register, signin) on the worker pool */
     uint64_t site_links;      /* site-link tokens accepted */
     uint64_t http_requests;
+    uint64_t vault_full;      /* uploads refused because the vault's disk was full */
     bo_hist signin_ms;        /* signin request received -> its ok sent */
     bo_hist decrypt_ms;       /* decrypt_response received -> the bid opened (queue included) */
 } bo_metrics;

@@ -19,6 +19,9 @@
 #include "bo_vault.h"
 
 #define CHUNK_QUEUE_MAX 16 /* chunks queued per upload (16 x 128 KiB) */
+#define VAULT_FULL_MSG                                                                         \
+    "the bid vault's disk is full: this upload was dropped and nothing of it is kept (an "    \
+    "earlier bid stays as it was); submit it again later"
 
 typedef struct chunk {
     struct chunk *next;
@@ -156,7 +159,11 @@ static void on_opened(void *ud, bo_err err, bo_vault_upload *vu, uint64_t offset
     if (!c)
         return;
     if (err) {
-        bo__conn_reply_err(c, true, u->begin_req, BO_E_IO, "the vault cannot store the upload");
+        if (err == BO_E_VAULT_FULL)
+            c->srv->m.vault_full++;
+        bo__conn_reply_err(c, true, u->begin_req, err == BO_E_VAULT_FULL ? err : BO_E_IO,
+                           err == BO_E_VAULT_FULL ? VAULT_FULL_MSG
+                                                  : "the vault cannot store the upload");
         c->upload = NULL;
         upload_free(u);
         return;
@@ -238,6 +245,25 @@ void bo__submit_begin(bo_conn *c, const bo_msg *m)
 
 static void pump(bo_upload *u);
 
+/* A chunk could not be written: the chunks queued behind it (and a commit waiting for them)
+ * get the same refusal; none of them may be written at another offset than the client
+ * meant. */
+static void refuse_queued(bo_upload *u, bo_conn *c, bo_err err, const char *msg)
+{
+    for (chunk *k = u->q_head, *n; k; k = n) {
+        n = k->next;
+        bo__conn_reply_err(c, true, k->req_id, err, msg);
+        free(k->data);
+        free(k);
+    }
+    u->q_head = u->q_tail = NULL;
+    u->q_n = 0;
+    if (u->commit_wanted) {
+        u->commit_wanted = false;
+        bo__conn_reply_err(c, true, u->commit_req, err, msg);
+    }
+}
+
 static void on_written(void *ud, bo_err err, uint64_t offset)
 {
     bo_upload *u = ud;
@@ -247,19 +273,31 @@ static void on_written(void *ud, bo_err err, uint64_t offset)
     if (!u->q_head)
         u->q_tail = NULL;
     u->q_n--;
-    bo_conn *c = owner(u);
-    if (c) {
-        if (err) {
-            bo__conn_reply_err(c, true, k->req_id, BO_E_IO, "the vault could not write the chunk");
-            u->expect = offset; /* the client resumes from what is really held */
-        } else {
-            reply_offset(c, k->req_id, NULL, offset);
-        }
-    }
+    uint64_t req = k->req_id;
     free(k->data);
     free(k);
-    if (c)
-        pump(u);
+    bo_conn *c = owner(u);
+    if (!c)
+        return;
+    if (err == BO_E_VAULT_FULL) { /* the vault dropped the part file: the upload is over */
+        c->srv->m.vault_full++;
+        bo_log(BO_LOG_WARN, "submit", u->oid, c->id, err, "upload %s refused: disk full", u->id);
+        bo__conn_reply_err(c, true, req, err, VAULT_FULL_MSG);
+        refuse_queued(u, c, err, VAULT_FULL_MSG);
+        c->upload = NULL;
+        upload_free(u);
+        return;
+    }
+    if (err) {
+        bo__conn_reply_err(c, true, req, BO_E_IO, "the vault could not write the chunk");
+        refuse_queued(u, c, BO_E_IO,
+                      "an earlier chunk could not be written: send submit_begin again and go "
+                      "on from its offset");
+        u->expect = offset; /* the client resumes from what is really held */
+        return;
+    }
+    reply_offset(c, req, NULL, offset);
+    pump(u);
 }
 
 static void commit_now(bo_upload *u, bo_conn *c);
@@ -388,6 +426,10 @@ static void on_committed(void *ud, bo_err err, const char *path, const char *det
     u->commit_wanted = false;
     if (err) {
         bo_log(BO_LOG_INFO, "submit", u->oid, c->id, err, "envelope refused: %s", detail);
+        if (err == BO_E_VAULT_FULL) {
+            c->srv->m.vault_full++;
+            detail = VAULT_FULL_MSG;
+        }
         bo__conn_reply_err(c, true, req, err, detail && *detail ? detail : NULL);
         c->upload = NULL;
         upload_free(u);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "bo/hash.h"
@@ -64,6 +65,21 @@ static int mkdir_p(const char *path)
         *p = '/';
     }
     return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
+}
+
+/* A full disk (or quota) is its own refusal: the client can do nothing but wait. */
+static bo_err disk_err(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? BO_E_VAULT_FULL : BO_E_IO;
+}
+
+/* The disk is full: drop what the upload holds, so that no partial file stays behind and
+ * its space is free again for others (the descriptor stays open until the upload closes). */
+static void drop_part(bo_vault_upload *up)
+{
+    int rc = up->fd >= 0 ? ftruncate(up->fd, 0) : 0;
+    (void)rc; /* if it fails, the unlink frees the space when the descriptor closes */
+    unlink(up->part);
 }
 
 static int fsync_dir(const char *path)
@@ -151,13 +167,13 @@ static void do_open(op *o)
     snprintf(dir, sizeof(dir), "%s", up->part);
     *strrchr(dir, '/') = 0;
     if (mkdir_p(dir)) {
-        o->err = BO_E_IO;
+        o->err = disk_err(errno);
         return;
     }
     up->fd = open(up->part, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     struct stat st;
     if (up->fd < 0 || fstat(up->fd, &st)) {
-        o->err = BO_E_IO;
+        o->err = disk_err(errno);
         return;
     }
     uint64_t have = (uint64_t)st.st_size;
@@ -167,6 +183,19 @@ static void do_open(op *o)
             return;
         }
         have = 0;
+    }
+    /* Refuse at once what cannot fit (nothing is reserved: two uploads may still race for
+     * the last bytes, and a write then fails with the same error). */
+    struct statvfs vfs;
+    if (!fstatvfs(up->fd, &vfs) &&
+        (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize < up->size - have) {
+        drop_part(up);
+        o->err = BO_E_VAULT_FULL;
+        snprintf(o->detail, sizeof(o->detail),
+                 "the vault has %llu bytes free, the rest of this bid needs %llu",
+                 (unsigned long long)vfs.f_bavail * (unsigned long long)vfs.f_frsize,
+                 (unsigned long long)(up->size - have));
+        return;
     }
     o->offset = have;
 }
@@ -180,7 +209,15 @@ static void do_write(op *o)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            o->err = BO_E_IO;
+            o->err = n < 0 ? disk_err(errno) : BO_E_IO;
+            if (o->err == BO_E_VAULT_FULL) {
+                drop_part(up);
+                o->offset = 0;
+                snprintf(o->detail, sizeof(o->detail), "writing at byte %llu: %s",
+                         (unsigned long long)(up->offset + done), strerror(ENOSPC));
+            } else {
+                o->offset = up->offset;
+            }
             return;
         }
         done += (size_t)n;
@@ -219,7 +256,8 @@ static void do_commit(op *o)
 {
     bo_vault_upload *up = o->up;
     if (fsync(up->fd)) {
-        o->err = BO_E_IO;
+        if ((o->err = disk_err(errno)) == BO_E_VAULT_FULL)
+            drop_part(up);
         return;
     }
     uint8_t got[32];
@@ -245,8 +283,11 @@ static void do_commit(op *o)
     *strrchr(dir, '/') = 0;
     if (mkdir_p(dir) || rename(up->part, up->final) || fsync_dir(up->final) ||
         fsync_dir(up->part)) {
-        o->err = BO_E_IO;
-        snprintf(o->detail, sizeof(o->detail), "storing the envelope failed: %s", strerror(errno));
+        int e = errno;
+        o->err = disk_err(e);
+        if (o->err == BO_E_VAULT_FULL && access(up->final, F_OK))
+            drop_part(up); /* not renamed: no partial file stays */
+        snprintf(o->detail, sizeof(o->detail), "storing the envelope failed: %s", strerror(e));
     }
 }
 
@@ -282,6 +323,9 @@ static void after(uv_work_t *req, int status)
     up->busy = false;
     if (status == UV_ECANCELED && !o->err)
         o->err = BO_E_CANCELED;
+    if (o->err == BO_E_VAULT_FULL)
+        bo_log(BO_LOG_WARN, "vault", up->oid, 0, o->err, "disk full, upload %s dropped%s%s",
+               strrchr(up->part, '/') + 1, o->detail[0] ? ": " : "", o->detail);
     /* The callback may close the upload or start its next operation: the upload is freed
      * only after the callback returned, and only if nothing new is in flight. */
     up->in_cb = true;
@@ -300,8 +344,8 @@ static void after(uv_work_t *req, int status)
     }
     case OP_WRITE: {
         void (*cb)(void *, bo_err, uint64_t) = o->cb;
-        if (!o->err)
-            up->offset = o->offset;
+        if (!o->err || o->err == BO_E_VAULT_FULL)
+            up->offset = o->offset; /* full: the part file is gone, nothing is held */
         free(o->data);
         cb(o->ud, o->err, up->offset);
         break;

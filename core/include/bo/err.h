@@ -77,6 +77,8 @@
     XX(STORE_PENDING, 503, "store",                                                                \
        "the store stopped answering while this was being written; it is kept and will be "        \
        "written exactly once when the store is back (watch the events; do not send it again)")    \
+    XX(VAULT_FULL, 504, "store",                                                                   \
+       "the bid vault's disk is full: nothing of this upload was kept; submit it again later")     \
                                                                                                    \
     XX(ENVELOPE_MALFORMED, 600, "sealed", "the sealed bid is not a CMS envelope bidopen accepts")  \
     XX(ENVELOPE_TRUNCATED, 601, "sealed", "the sealed bid is truncated")                           \
