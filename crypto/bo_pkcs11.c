@@ -108,6 +108,40 @@ static void pin_engine_module(void)
         dlclose(h); /* drops only our reference; RTLD_NODELETE stays */
 }
 
+/* Why the token refused the login, from the error queue (emptied), or NULL. libp11 queues
+ * the PKCS#11 module's return values as reasons of its library "PKCS#11 module" (the CKR_
+ * codes of PKCS#11 v2.40 §5.1). */
+static const char *token_refusal(void)
+{
+    const char *why = NULL;
+    unsigned long e;
+    while ((e = ERR_get_error()) != 0) {
+        const char *lib = ERR_lib_error_string(e);
+        if (!lib || strcmp(lib, "PKCS#11 module") != 0)
+            continue;
+        switch (ERR_GET_REASON(e)) {
+        case 0xA0: /* CKR_PIN_INCORRECT */
+        case 0xA1: /* CKR_PIN_INVALID */
+        case 0xA2: /* CKR_PIN_LEN_RANGE */
+            why = "wrong PIN: the token refused it (CKR_PIN_INCORRECT)";
+            break;
+        case 0xA3: /* CKR_PIN_EXPIRED */
+            why = "the token's PIN has expired (CKR_PIN_EXPIRED): change it with the token's tool";
+            break;
+        case 0xA4: /* CKR_PIN_LOCKED */
+            why = "the token's PIN is locked after too many wrong PINs (CKR_PIN_LOCKED): unblock "
+                  "it with the token's tool and its SO PIN";
+            break;
+        case 0xE0: /* CKR_TOKEN_NOT_PRESENT */
+            why = "the token is not present (CKR_TOKEN_NOT_PRESENT)";
+            break;
+        default:
+            break;
+        }
+    }
+    return why;
+}
+
 bo_key *bo__pkcs11_engine_key(const char *uri, const char *pass, bo_err *err, char *detail,
                               size_t n)
 {
@@ -156,8 +190,17 @@ bo_key *bo__pkcs11_engine_key(const char *uri, const char *pass, bo_err *err, ch
     EVP_PKEY *pk = ENGINE_load_private_key(e, path, NULL, NULL);
     ENGINE_finish(e); /* the key keeps its own reference */
     if (!pk) {
-        *err = bo__crypto_fail(BO_E_INVALID_ARG, detail, n,
-                               "no private key at this PKCS#11 URI (or wrong PIN)");
+        const char *why = token_refusal();
+        if (why)
+            *err = bo__crypto_fail(BO_E_INVALID_ARG, detail, n, "%s", why);
+        else if (!p)
+            *err = bo__crypto_fail(BO_E_INVALID_ARG, detail, n,
+                                   "no private key at this PKCS#11 URI, or the token needs a "
+                                   "PIN and none was given");
+        else
+            *err = bo__crypto_fail(BO_E_INVALID_ARG, detail, n,
+                                   "no private key at this PKCS#11 URI (no token or no object "
+                                   "matches it)");
         goto out;
     }
     k = bo__key_wrap(pk, err);

@@ -11,27 +11,17 @@
 #include "bo/cek.h"
 #include "bo/envelope.h"
 #include "bo/seal.h"
+#include "bo_softhsm.h"
 
 #define PIN "1234"
 
 static const char *g_module;
-static char *g_missing; /* why the tests are skipped, or NULL */
+static const char *g_missing; /* why the tests are skipped, or NULL */
 static char *g_dir;
 static char g_token[64];
 static uint8_t *g_rsa_der, *g_ec_der;
 static size_t g_rsa_len, g_ec_len;
 static bo_secret *g_cek;
-
-static const char *find_module(void)
-{
-    static const char *const cands[] = {"/usr/lib/softhsm/libsofthsm2.so",
-                                        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-                                        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so"};
-    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++)
-        if (access(cands[i], R_OK) == 0)
-            return cands[i];
-    return NULL;
-}
 
 static void load_cert(const char *name, uint8_t **der, size_t *len)
 {
@@ -48,46 +38,27 @@ static void load_cert(const char *name, uint8_t **der, size_t *len)
 /* A key pair generated in the token, a CSR signed by the token, a certificate from the test CA. */
 static void make_token_key(const char *label, const char *id, const char *type, const char *ku)
 {
-    assert_int_equal(st_sh("pkcs11-tool --module '%s' --token-label '%s' --login --pin " PIN
-                           " --keypairgen --key-type %s --id %s --label %s >/dev/null 2>&1",
-                           g_module, g_token, type, id, label),
-                     0);
-    assert_int_equal(st_sh("cd '%s' && openssl req -new -engine pkcs11 -keyform engine -key "
-                           "'pkcs11:token=%s;object=%s;type=private;pin-value=" PIN "' "
-                           "-subj '/CN=%s' -out %s.csr 2>/dev/null && "
-                           "printf 'keyUsage=critical,%s\\n' > %s.ext && "
+    assert_int_equal(bo_softhsm_keypair(g_token, PIN, type, id, label), 0);
+    char subj[128], csr[1024];
+    snprintf(subj, sizeof subj, "/CN=%s", label);
+    snprintf(csr, sizeof csr, "%s/%s.csr", g_dir, label);
+    assert_int_equal(bo_softhsm_csr(g_token, PIN, label, subj, csr), 0);
+    assert_int_equal(st_sh("cd '%s' && printf 'keyUsage=critical,%s\\n' > %s.ext && "
                            "openssl x509 -req -in %s.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
                            "-days 30 -extfile %s.ext -out %s.pem 2>/dev/null",
-                           g_dir, g_token, label, label, label, ku, label, label, label, label),
+                           g_dir, ku, label, label, label, label),
                      0);
 }
 
 static int setup(void **state)
 {
-    g_module = find_module();
-    if (!g_module)
-        g_missing = "softhsm2 is not installed";
-    else if (st_sh("command -v softhsm2-util >/dev/null && command -v pkcs11-tool >/dev/null") != 0)
-        g_missing = "softhsm2-util or pkcs11-tool (opensc) is not installed";
-    else if (st_sh("openssl engine pkcs11 >/dev/null 2>&1") != 0)
-        g_missing = "the pkcs11 engine (libengine-pkcs11-openssl) is not installed";
+    g_missing = bo_softhsm_missing();
     if (g_missing)
         return 0;
+    g_module = bo_softhsm_module();
     g_dir = st_tmpdir();
-    char *conf = st_path(g_dir, "softhsm2.conf");
-    char *tokens = st_path(g_dir, "tokens");
-    assert_int_equal(mkdir(tokens, 0700), 0);
-    FILE *f = fopen(conf, "w");
-    assert_non_null(f);
-    fprintf(f, "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens);
-    fclose(f);
-    setenv("SOFTHSM2_CONF", conf, 1);
     snprintf(g_token, sizeof g_token, "bo-test-%d", (int)getpid());
-    assert_int_equal(st_sh("softhsm2-util --init-token --free --label '%s' --pin " PIN
-                           " --so-pin 5678 >/dev/null",
-                           g_token),
-                     0);
+    assert_int_equal(bo_softhsm_token(g_dir, g_token, PIN, "5678"), 0);
     assert_int_equal(st_sh("cd '%s' && openssl req -x509 -newkey ec -pkeyopt "
                            "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -subj "
                            "'/CN=Token Test CA' -days 30 2>/dev/null",
@@ -102,8 +73,6 @@ static int setup(void **state)
         k[i] = (uint8_t)(7 * i);
     bo_err e = BO_E_OK;
     g_cek = bo_secret_from(k, 32, &e);
-    free(conf);
-    free(tokens);
     return 0;
 }
 
@@ -145,6 +114,9 @@ static void uri_query_and_refusals(void **state)
              g_token, g_module);
     assert_null(bo_key_load(uri, NULL, &e, detail, sizeof detail));
     assert_int_equal(e, BO_E_INVALID_ARG);
+    /* the token's refusal is named (CKR_PIN_INCORRECT), not taken for a missing key */
+    if (!strstr(detail, "wrong PIN") || !strstr(detail, "CKR_PIN_INCORRECT"))
+        fail_msg("a wrong PIN reads: %s", detail);
     snprintf(uri, sizeof uri, "pkcs11:token=%s;object=enc-rsa;type=private?module-path=%s&pin-value=" PIN,
              g_token, g_module);
     bo_key *k = bo_key_load(uri, NULL, &e, detail, sizeof detail);
@@ -161,6 +133,8 @@ static void uri_query_and_refusals(void **state)
     bo_key_free(k);
     assert_null(load("no-such-key", PIN, &e, detail, sizeof detail));
     assert_int_equal(e, BO_E_INVALID_ARG);
+    if (!strstr(detail, "no private key at this PKCS#11 URI") || strstr(detail, "PIN"))
+        fail_msg("a missing key reads: %s", detail);
     assert_null(bo_key_load("pkcs11:token=no-such-token;object=x", PIN, &e, NULL, 0));
     assert_int_equal(e, BO_E_INVALID_ARG);
     assert_null(bo_key_load("pkcs11:token=x?module-path=%zz", PIN, &e, NULL, 0));
