@@ -453,7 +453,7 @@ static bo_err segments(walk *w, unsigned nest)
             return e;
         if (done)
             return pop(r);
-        hdr h;
+        hdr h = {0};
         if ((e = read_hdr(r, &h)) != BO_E_OK)
             return e;
         if (h.tag == 0x04) {

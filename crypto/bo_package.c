@@ -681,7 +681,7 @@ bo_err bo_package_emit(bo_package *p, bo_write_fn out, void *ud, char *detail, s
         e = BO_E_NOMEM;
     for (size_t i = 0; e == BO_E_OK && i < p->m.n_docs; i++) {
         uint8_t sha[32];
-        uint64_t size;
+        uint64_t size = 0;
         const bo_package_doc *d = &p->spec->docs[i];
         e = doc_stream(d, buf, out, ud, sha, &size);
         if (e == BO_E_IO)

@@ -202,8 +202,8 @@ static bool has_index(const char *dir)
 {
     char f[PATH_MAX + 16];
     struct stat st;
-    snprintf(f, sizeof(f), "%s/index.html", dir);
-    return stat(f, &st) == 0 && S_ISREG(st.st_mode);
+    int len = snprintf(f, sizeof(f), "%s/index.html", dir);
+    return len > 0 && (size_t)len < sizeof(f) && stat(f, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 void bo_http_setup(bo_srv *srv)

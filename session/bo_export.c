@@ -237,7 +237,7 @@ static const char *when(const rec *r, bo_time_ms ms, char out[40])
         snprintf(out, 40, "%s", base);
         return out;
     }
-    snprintf(out, 40, "%.19s.%03d%s", base, (int)frac, base + 19);
+    snprintf(out, 40, "%.19s.%03d%.6s", base, (int)frac, base + 19); /* Z or +hh:mm */
     return out;
 }
 

@@ -149,7 +149,7 @@ static bo_err k_deadline(tparse *p, const char *key, const msgpack_object *v)
 
 static bo_err k_min_bidders(tparse *p, const char *key, const msgpack_object *v)
 {
-    int64_t x;
+    int64_t x = 0;
     bo_err err = read_int(p, key, v, 1, 1000, &x);
     if (!err)
         p->t->min_bidders = (uint32_t)x;
@@ -166,7 +166,7 @@ static bo_err k_counts_early(tparse *p, const char *key, const msgpack_object *v
 
 static bo_err k_decrypt_window_s(tparse *p, const char *key, const msgpack_object *v)
 {
-    int64_t x;
+    int64_t x = 0;
     bo_err err = read_int(p, key, v, 60, 86400, &x);
     if (!err)
         p->t->decrypt_window_s = (uint32_t)x;
@@ -188,7 +188,7 @@ static bo_err k_currency(tparse *p, const char *key, const msgpack_object *v)
 
 static bo_err k_tz_offset_min(tparse *p, const char *key, const msgpack_object *v)
 {
-    int64_t x;
+    int64_t x = 0;
     bo_err err = read_int(p, key, v, -720, 840, &x);
     if (!err)
         p->t->tz_offset_min = (int32_t)x;
