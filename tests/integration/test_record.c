@@ -44,6 +44,7 @@
 #include "bo/transcript.h"
 #include "bo/wire.h"
 #include "bo_itest.h"
+#include "bo_ocds.h"
 #include "bo_tamper.h"
 
 extern char **environ;
@@ -479,6 +480,9 @@ static void exports(void **state)
     expect_file(".ocds.json", path);
     json_t *ocds = json_load_file(path, 0, &je);
     assert_non_null(ocds);
+    char why[1024];
+    if (!bo_ocds_check(ocds, why, sizeof(why)))
+        fail_msg("%s breaks the OCDS schema: %s", path, why);
     json_t *rel = json_array_get(json_object_get(ocds, "releases"), 0);
     assert_string_equal(json_string_value(json_object_get(rel, "ocid")), "ocds-bidopen-" OID);
     json_t *details = json_object_get(json_object_get(rel, "bids"), "details");

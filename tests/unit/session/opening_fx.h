@@ -48,6 +48,7 @@ static const char *const OFX_DAYS[3] = {"180", "200", "150"};
 static const char *const OFX_PMS[3] = {"张三", "李四", "王五"};
 #define OFX_OBJECTION "乙公司报价<唱错>了 & 请复核"
 #define OFX_ANSWER "已复核录像，唱标无误。"
+#define OFX_FAIL_REASON "开标现场停电，无法继续解密"
 
 typedef struct ofx_party {
     bo_key *key;
@@ -59,6 +60,7 @@ typedef struct ofx_opts {
     bool forge_confirm; /* bidder 0's confirmation signed with bidder 1's key */
     int forge_head;     /* the n-th signed head (1-based) gets a signature over other bytes */
     bool revoke_b2;     /* bidder 2 never decrypts; the host classifies it 撤销 */
+    bool fail;          /* only bidder 0 decrypts, then the host fails the opening (流标) */
 } ofx_opts;
 
 typedef struct ofx {
@@ -482,7 +484,7 @@ static inline void ofx_decrypt(ofx *f)
     ofx_run_cmd(f, &c);
 
     /* the bids are opened with the bidders' signed responses as evidence */
-    for (int i = 0; i < (f->o.revoke_b2 ? 2 : 3); i++) {
+    for (int i = 0; i < (f->o.fail ? 1 : f->o.revoke_b2 ? 2 : 3); i++) {
         const ofx_party *b = &f->bid[i];
         bo_bid_view bv;
         assert_true(bo_session_bid(f->s, b->a.uscc, &bv));
@@ -607,6 +609,13 @@ static inline ofx *ofx_new(const ofx_opts *o)
     c = ofx_cmd(f, BO_CMD_TICK, &f->sys, OFX_DEADLINE);
     ofx_run_cmd(f, &c);
     ofx_decrypt(f);
+    if (f->o.fail) {
+        c = ofx_cmd(f, BO_CMD_FAIL, &f->host.a, OFX_START + 60000);
+        c.reason = OFX_FAIL_REASON;
+        ofx_run_cmd(f, &c);
+        assert_int_equal(bo_session_phase(f->s), BO_PHASE_FAILED);
+        return f;
+    }
     ofx_announce(f);
     ofx_confirm(f);
     assert_int_equal(bo_session_phase(f->s), BO_PHASE_CLOSED);

@@ -2,7 +2,9 @@
  * member, times in the tender's offset and in ms, binary as hex, the record's hash), the
  * OCDS release package (bids extension: statistics, details with statuses and exact
  * amounts; bidOpening), the printable HTML (every section, escaping, Chinese), all
- * deterministic; a revoked bid (撤销) in each; bad records refused. With BO_EXPORT_PRINT=1
+ * deterministic; a revoked bid (撤销) in each; bad records refused. Every OCDS package (a
+ * closed opening, one with a revoked bid, a failed one) passes the schema's rules
+ * (tests/support/bo_ocds.c), and each rule refuses a package broken where it looks. With BO_EXPORT_PRINT=1
  * (ctest: test_session_export_print, label browser) chromium prints the HTML to PDF;
  * BO_EXPORT_KEEP=DIR keeps the PDF, the HTML and a PNG of the first screen to look at. */
 #include "opening_fx.h"
@@ -12,14 +14,17 @@
 
 #include "bo/export.h"
 #include "bo/hex.h"
+#include "bo_ocds.h"
 
-static ofx *F, *R; /* a closed opening; one with bidder 2 revoked (撤销) */
+static ofx *F, *R, *X; /* a closed opening; one with bidder 2 revoked (撤销); a failed one */
 
 static int setup(void **state)
 {
     F = ofx_new(NULL);
     ofx_opts o = {.revoke_b2 = true};
     R = ofx_new(&o);
+    ofx_opts x = {.fail = true};
+    X = ofx_new(&x);
     return 0;
 }
 
@@ -27,7 +32,16 @@ static int teardown(void **state)
 {
     ofx_free(F);
     ofx_free(R);
+    ofx_free(X);
     return 0;
+}
+
+/* The package passes the OCDS 1.1 schema's rules with the bids extension. */
+static void expect_ocds_valid(const json_t *pkg)
+{
+    char why[1024];
+    if (!bo_ocds_check(pkg, why, sizeof(why)))
+        fail_msg("the OCDS export breaks the schema: %s", why);
 }
 
 static void meta_of(const ofx *f, bo_export_meta *m)
@@ -185,6 +199,7 @@ static void ocds_package(void **state)
     bo_buf out;
     bo_buf_init(&out, 16u << 20);
     json_t *j = render_json(F, BO_EXPORT_OCDS, &out);
+    expect_ocds_valid(j);
     assert_string_equal(jstr(j, "version"), "1.1");
     json_t *ext = json_object_get(j, "extensions");
     assert_true(json_array_size(ext) >= 2);
@@ -235,6 +250,7 @@ static void ocds_revoked(void **state)
     bo_buf out;
     bo_buf_init(&out, 16u << 20);
     json_t *j = render_json(R, BO_EXPORT_OCDS, &out);
+    expect_ocds_valid(j);
     json_t *rel = json_array_get(json_object_get(j, "releases"), 0);
     json_t *bids = json_object_get(rel, "bids");
     json_t *stats = json_object_get(bids, "statistics");
@@ -246,6 +262,244 @@ static void ocds_revoked(void **state)
     assert_non_null(strstr(jstr(d2, "description"), "PIN"));
     assert_null(json_object_get(d2, "value"));
     json_decref(j);
+    bo_buf_cleanup(&out);
+}
+
+/* A failed opening (流标 while decrypting): a cancellation, the tender unsuccessful with the
+ * reason, the bids not decrypted pending, no amounts, no price statistics. */
+static void ocds_failed(void **state)
+{
+    bo_buf out;
+    bo_buf_init(&out, 16u << 20);
+    json_t *j = render_json(X, BO_EXPORT_OCDS, &out);
+    expect_ocds_valid(j);
+    json_t *rel = json_array_get(json_object_get(j, "releases"), 0);
+    assert_string_equal(jstr(rel, "tag.0"), "tenderCancellation");
+    assert_string_equal(jstr(rel, "tender.status"), "unsuccessful");
+    assert_non_null(strstr(jstr(rel, "tender.bidOpening.description"), OFX_FAIL_REASON));
+    json_t *bids = json_object_get(rel, "bids");
+    json_t *details = json_object_get(bids, "details");
+    assert_int_equal(json_array_size(details), 3);
+    for (int i = 1; i < 3; i++) {
+        json_t *d = detail_of(details, X->bid[i].a.uscc);
+        assert_string_equal(jstr(d, "status"), "pending");
+        assert_null(json_object_get(d, "value"));
+    }
+    json_t *stats = json_object_get(bids, "statistics");
+    assert_int_equal(json_integer_value(json_object_get(stat_of(stats, "bids"), "value")), 3);
+    for (size_t i = 0; i < json_array_size(stats); i++)
+        assert_null(strstr(jstr(json_array_get(stats, i), "measure"), "Value"));
+    json_decref(j);
+    bo_buf_cleanup(&out);
+}
+
+/* The node at a path ("releases.0.tender.lots.0"); NULL when there is none. */
+static json_t *node_at(json_t *j, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", path);
+    json_t *cur = j;
+    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
+        cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok))
+                                 : json_object_get(cur, tok);
+    return cur;
+}
+
+/* Sets the member at path to the JSON text v ("@path": a copy of that node of j), or
+ * removes it when v is NULL; an array's index one past its end appends. */
+static void mutate(json_t *j, const char *path, const char *v)
+{
+    char parent[256];
+    snprintf(parent, sizeof(parent), "%s", path);
+    char *dot = strrchr(parent, '.');
+    const char *last = dot ? dot + 1 : parent;
+    json_t *p = dot ? (*dot = 0, node_at(j, parent)) : j;
+    if (!p)
+        fail_msg("%s: no parent", path);
+    json_t *nv = NULL;
+    if (v && v[0] == '@') {
+        json_t *src = node_at(j, v + 1);
+        if (!src)
+            fail_msg("%s: no node", v);
+        nv = json_deep_copy(src);
+    } else if (v) {
+        json_error_t je;
+        nv = json_loads(v, JSON_DECODE_ANY, &je);
+        if (!nv)
+            fail_msg("%s: not JSON: %s", v, je.text);
+    }
+    if (json_is_array(p)) {
+        size_t i = (size_t)atoi(last);
+        if (!nv)
+            assert_int_equal(json_array_remove(p, i), 0);
+        else if (i == json_array_size(p))
+            assert_int_equal(json_array_append_new(p, nv), 0);
+        else
+            assert_int_equal(json_array_set_new(p, i, nv), 0);
+    } else if (!nv) {
+        assert_int_equal(json_object_del(p, last), 0);
+    } else {
+        assert_int_equal(json_object_set_new(p, last, nv), 0);
+    }
+}
+
+/* Each rule of the validator refuses a package broken where it looks, with a sentence that
+ * begins with the path (and so the validator cannot pass everything). */
+static void ocds_schema_rules(void **state)
+{
+    static const struct {
+        const char *path, *value, *says;
+    } cases[] = {
+        /* the package's required members, version, uri, extensions */
+        {"publisher", NULL, "publisher: is missing: the schema requires it"},
+        {"publisher.name", NULL, "publisher.name: is missing: the schema requires it"},
+        {"releases", "[]", "releases: is empty; the schema wants at least one release"},
+        {"releases.1", "@releases.0",
+         "releases[1]: is the same as releases[0]: the schema wants unique releases"},
+        {"version", "\"1.2\"", "version: \"1.2\" is not 1.1"},
+        {"uri", "\"the opening of T-2027.001\"",
+         "uri: \"the opening of T-2027.001\" is not a URI (RFC 3986)"},
+        {"extensions.0", "\"ocds_bid_extension\"",
+         "extensions[0]: \"ocds_bid_extension\" is not the URL of an extension's "
+         "extension.json"},
+        {"extensions.0", NULL,
+         "releases[0].bids: the release has bids, but the package's extensions do not "
+         "declare ocds_bid_extension"},
+        {"extensions.2", NULL,
+         "releases[0].tender.lots: the tender has lots, but the package's extensions do not "
+         "declare ocds_lots_extension"},
+        /* the release's required members and closed codelists */
+        {"releases.0.ocid", NULL, "releases[0].ocid: is missing: the schema requires it"},
+        {"releases.0.id", "\"\"", "releases[0].id: is an empty string"},
+        {"releases.0.tag", NULL, "releases[0].tag: is missing: the schema requires it"},
+        {"releases.0.tag", "[]", "releases[0].tag: is empty"},
+        {"releases.0.tag.0", "\"opening\"",
+         "releases[0].tag[0]: \"opening\" is not in the closed releaseTag codelist"},
+        {"releases.0.initiationType", "\"auction\"",
+         "releases[0].initiationType: \"auction\" is not in the closed initiationType "
+         "codelist (tender)"},
+        {"releases.0.tender.status", "\"closed\"",
+         "releases[0].tender.status: \"closed\" is not in the closed tenderStatus codelist"},
+        {"releases.0.parties.0.roles.0", "\"owner\"",
+         "releases[0].parties[0].roles[0]: \"owner\" is not in the closed partyRole codelist"},
+        {"releases.0.bids.details.0.status", "\"accepted\"",
+         "releases[0].bids.details[0].status: \"accepted\" is not in the closed bidStatus "
+         "codelist (invited, pending, valid, disqualified, withdrawn)"},
+        {"releases.0.bids.details.0.value.currency", "\"RMB1\"",
+         "releases[0].bids.details[0].value.currency: \"RMB1\" is not a code of the closed "
+         "currency codelist"},
+        /* types, and null where the schema does not allow it */
+        {"releases.0.tender.numberOfTenderers", "\"3\"",
+         "releases[0].tender.numberOfTenderers: is a string; the schema wants an integer or "
+         "null"},
+        {"releases.0.parties", "null",
+         "releases[0].parties: is null; the schema wants an array"},
+        {"releases.0.tender.id", "null",
+         "releases[0].tender.id: is null; the schema wants a string or an integer"},
+        {"releases.0.tender.bidOpening", "\"2027-01-15\"",
+         "releases[0].tender.bidOpening: is a string; the schema wants an object"},
+        {"releases.0.language", "[\"zh\"]",
+         "releases[0].language: is an array; the schema wants a string or null"},
+        /* date-times */
+        {"releases.0.date", "\"2027-02-30T10:00:00+08:00\"",
+         "releases[0].date: \"2027-02-30T10:00:00+08:00\" is not a date-time (RFC 3339"},
+        {"publishedDate", "\"2027-01-15 18:00:00\"",
+         "publishedDate: \"2027-01-15 18:00:00\" is not a date-time"},
+        {"releases.0.tender.tenderPeriod.endDate", "\"2027-01-15T18:00:00\"",
+         "releases[0].tender.tenderPeriod.endDate: \"2027-01-15T18:00:00\" is not a "
+         "date-time"},
+        {"releases.0.bids.statistics.0.date", "\"2027-01-15T24:00:00Z\"",
+         "releases[0].bids.statistics[0].date: \"2027-01-15T24:00:00Z\" is not a date-time"},
+        /* organization references */
+        {"releases.0.buyer.id", "\"nobody\"",
+         "releases[0].buyer.id: \"nobody\" is not the id of any of releases[0].parties"},
+        {"releases.0.buyer.name", NULL,
+         "releases[0].buyer.name: is missing: OCDS 1.1 references an organization by its id "
+         "and name"},
+        {"releases.0.bids.details.1.tenderers.0.name", "\"别的公司\"",
+         "releases[0].bids.details[1].tenderers[0].name: \"别的公司\" is not the name of the "
+         "party it references"},
+        {"releases.0.tender.procuringEntity", "@releases.0.buyer",
+         "releases[0].tender.procuringEntity: references releases[0].parties[0] (buyer), which "
+         "does not have the role procuringEntity"},
+        {"releases.0.bids.details.0.tenderers.0", "\"甲建设集团有限公司\"",
+         "releases[0].bids.details[0].tenderers[0]: is a string; the schema wants an object "
+         "(OrganizationReference)"},
+        /* Value */
+        {"releases.0.bids.details.0.value.amount", "\"1234567.89\"",
+         "releases[0].bids.details[0].value.amount: is a string; the schema wants a number"},
+        {"releases.0.bids.details.0.value.currency", NULL,
+         "releases[0].bids.details[0].value.currency: is missing: an amount needs its "
+         "currency"},
+        /* bids.statistics */
+        {"releases.0.bids.statistics.0.value", NULL,
+         "releases[0].bids.statistics[0].value: is missing: the schema requires it"},
+        {"releases.0.bids.statistics.0.value", "3.5",
+         "releases[0].bids.statistics[0].value: bids is a count: the extension wants it as a "
+         "non-negative integer"},
+        {"releases.0.bids.statistics.4.currency", NULL,
+         "releases[0].bids.statistics[4].value: lowestValidBidValue is an amount of money: its "
+         "currency is missing"},
+        {"releases.0.bids.statistics.0.relatedLot", "\"2\"",
+         "releases[0].bids.statistics[0].relatedLot: \"2\" is not the id of any of "
+         "releases[0].tender.lots"},
+        {"releases.0.bids.statistics.0.measure", NULL,
+         "releases[0].bids.statistics[0].measure: is missing"},
+        /* bids.details */
+        {"releases.0.bids.details.0.id", NULL,
+         "releases[0].bids.details[0].id: is missing: the schema requires it"},
+        {"releases.0.bids.details.2.relatedLots.0", "\"2\"",
+         "releases[0].bids.details[2].relatedLots[0]: \"2\" is not the id of any of "
+         "releases[0].tender.lots"},
+        {"releases.0.bids.details.0.envelopeSha256", "\"XYZ\"",
+         "releases[0].bids.details[0].envelopeSha256: \"XYZ\" is not a SHA-256"},
+        /* unique ids */
+        {"releases.0.parties.3.id", "@releases.0.parties.2.id",
+         "releases[0].parties[3].id: CN-USCC-"},
+        {"releases.0.bids.details.1.id", "@releases.0.bids.details.0.id",
+         "releases[0].bids.details[1].id: " OFX_OID "-"},
+        {"releases.0.tender.lots.1", "@releases.0.tender.lots.0",
+         "releases[0].tender.lots[1].id: 1 is also the id of releases[0].tender.lots[0]: the "
+         "ids of lots must be unique"},
+        {"releases.0.bids.statistics.1.id", "\"1\"",
+         "releases[0].bids.statistics[1].id: 1 is also the id of releases[0].bids.statistics[0]"},
+    };
+    bo_buf out;
+    bo_buf_init(&out, 16u << 20);
+    json_t *good = render_json(F, BO_EXPORT_OCDS, &out);
+    expect_ocds_valid(good);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *j = json_deep_copy(good);
+        mutate(j, cases[i].path, cases[i].value);
+        char why[1024];
+        if (bo_ocds_check(j, why, sizeof(why)))
+            fail_msg("%s = %s passes", cases[i].path, cases[i].value ? cases[i].value : "(none)");
+        if (strncmp(why, cases[i].says, strlen(cases[i].says)))
+            fail_msg("%s = %s:\n  says     %s\n  expected %s...", cases[i].path,
+                     cases[i].value ? cases[i].value : "(none)", why, cases[i].says);
+        json_decref(j);
+    }
+    /* the unique-id sentences in full */
+    json_t *j = json_deep_copy(good);
+    mutate(j, "releases.0.parties.3.id", "@releases.0.parties.2.id");
+    char why[1024], want[1024];
+    assert_false(bo_ocds_check(j, why, sizeof(why)));
+    snprintf(want, sizeof(want),
+             "releases[0].parties[3].id: %s is also the id of releases[0].parties[2]: the ids "
+             "of parties must be unique",
+             jstr(j, "releases.0.parties.2.id"));
+    assert_string_equal(why, want);
+    json_decref(j);
+    /* not a package at all; a short buffer is cut, still a string */
+    assert_false(bo_ocds_check(NULL, why, sizeof(why)));
+    assert_string_equal(why, "the package: is nothing; a release package is an object");
+    j = json_deep_copy(good);
+    mutate(j, "releases.0.ocid", NULL);
+    assert_false(bo_ocds_check(j, why, 12));
+    assert_string_equal(why, "releases[0]");
+    assert_false(bo_ocds_check(j, NULL, 0));
+    json_decref(j);
+    json_decref(good);
     bo_buf_cleanup(&out);
 }
 
@@ -400,7 +654,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(record_json),   cmocka_unit_test(ocds_package),
-        cmocka_unit_test(ocds_revoked),  cmocka_unit_test(html_document),
+        cmocka_unit_test(ocds_revoked),  cmocka_unit_test(ocds_failed),
+        cmocka_unit_test(ocds_schema_rules), cmocka_unit_test(html_document),
         cmocka_unit_test(html_revoked),  cmocka_unit_test(refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
