@@ -88,8 +88,10 @@ struct op {
     bool in_flight;
     bool resent;
     bo_err err;          /* for the fail queue */
-    uint64_t sent_ms;    /* uv_now at send */
+    uint64_t sent_ms;    /* when it was issued (ms, the monotonic clock read then) */
+    uint64_t wire_ms;    /* when hiredis had written it to the socket (0: not yet) */
     uint64_t sent_ns;    /* for the heartbeat RTT */
+    bool tmo_recheck;    /* overdue: judged again after one turn of I/O */
     bo_uvredis *rc;      /* connection an internal op belongs to */
     uint64_t expected;   /* append */
     int argc;            /* append: kept for a NOSCRIPT re-send */
@@ -130,7 +132,6 @@ struct bo_store {
      * loop or a stalled Redis (the command timeout's job) from condemning a healthy one. */
     uint64_t hb_sent_n, hb_acked_n, hb_heard_n;
     uint64_t hb_unheard_since; /* uv_now of the oldest acknowledged, unheard heartbeat; 0 none */
-    bool tmo_recheck;
     int64_t rtt_us;
     int live; /* uv handles and bo_uvredis objects not yet closed */
     bool healthy;
@@ -238,7 +239,11 @@ static void on_tmo(uv_timer_t *t);
 static void fly_add(bo_store *s, op *o)
 {
     o->in_flight = true;
-    o->sent_ms = uv_now(s->loop);
+    /* not uv_now: that is the time the loop turn started, which a turn busy with thousands
+     * of connections (a reconnect storm) leaves seconds behind */
+    o->sent_ms = uv_hrtime() / 1000000;
+    o->wire_ms = 0;
+    o->tmo_recheck = false;
     o->next = NULL;
     o->prev = s->fly_tail;
     if (s->fly_tail)
@@ -540,6 +545,18 @@ static void conn_on_down(void *ud, bo_uvredis *rc, const char *why)
     conn_lost(c, why);
 }
 
+/* The command connection wrote everything queued: the commands not yet on the wire are now. */
+static void cmd_flushed(void *ud, bo_uvredis *rc)
+{
+    conn *c = ud;
+    bo_store *s = c->s;
+    if (rc != c->rc || c->which != CONN_CMD)
+        return;
+    uint64_t now = uv_hrtime() / 1000000;
+    for (op *o = s->fly_tail; o && !o->wire_ms; o = o->prev)
+        o->wire_ms = now;
+}
+
 static void conn_connect(conn *c)
 {
     bo_store *s = c->s;
@@ -559,6 +576,8 @@ static void conn_connect(conn *c)
     }
     s->live++;
     c->rc = rc;
+    if (c->which == CONN_CMD)
+        bo_uvredis_set_on_flushed(rc, cmd_flushed);
 }
 
 static void health_update(bo_store *s)
@@ -641,16 +660,23 @@ static void on_tmo(uv_timer_t *t)
     op *head = s->fly_head;
     if (!head || s->closing)
         return;
-    uint64_t now = uv_now(s->loop);
-    uint64_t age = now - head->sent_ms;
-    if (age >= s->o.cmd_timeout_ms && !s->tmo_recheck) {
+    /* The time counts from when the command was on the wire: issued during a turn of the
+     * loop that stalls for seconds (a storm of TLS handshakes), it is written only in the
+     * next turn's I/O. Not written at all after its time: Redis does not read. */
+    uint64_t now = uv_hrtime() / 1000000;
+    uint64_t start = head->wire_ms ? head->wire_ms : head->sent_ms;
+    uint64_t age = now > start ? now - start : 0;
+    if (age >= s->o.cmd_timeout_ms && !head->tmo_recheck) {
         /* Timers run before I/O in a loop iteration: after a stalled loop the answer may be
-         * sitting unread. Judge again after one turn of I/O. */
-        s->tmo_recheck = true;
+         * sitting unread, or the command unwritten. Judge again after one turn of I/O. Each
+         * command gets its own turn: when that turn brings the head's answer, the next
+         * command (sent during the stall) may have its answer unread too. */
+        head->tmo_recheck = true;
         uv_timer_start(&s->tmo, on_tmo, 1, 0);
         return;
     }
-    s->tmo_recheck = false;
+    if (age < s->o.cmd_timeout_ms)
+        head->tmo_recheck = false; /* written in the meantime: its time starts again */
     if (age >= s->o.cmd_timeout_ms) {
         char why[96];
         snprintf(why, sizeof(why), "no answer within %" PRIu32 " ms", s->o.cmd_timeout_ms);

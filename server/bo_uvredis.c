@@ -21,6 +21,7 @@ struct bo_uvredis {
     bool timed_out;
     bool recheck; /* the watchdog fired once: judged again after one turn of I/O */
     bo_uvredis_cbs cbs;
+    void (*on_flushed)(void *ud, bo_uvredis *c);
     void *ud;
 };
 
@@ -45,8 +46,12 @@ static void on_poll(uv_poll_t *h, int status, int events)
     int ev = status < 0 ? c->events : events;
     if (c->ac && (ev & UV_READABLE))
         redisAsyncHandleRead(c->ac);
-    if (c->ac && (ev & UV_WRITABLE))
+    if (c->ac && (ev & UV_WRITABLE)) {
         redisAsyncHandleWrite(c->ac);
+        /* hiredis stops watching for writable once its output buffer is empty */
+        if (c->ac && c->connected && !(c->events & UV_WRITABLE) && c->on_flushed)
+            c->on_flushed(c->ud, c);
+    }
     if (c->ac && c->drop_deferred) {
         c->drop_deferred = false;
         redisAsyncFree(c->ac);
@@ -215,6 +220,12 @@ bo_uvredis *bo_uvredis_connect(uv_loop_t *loop, const char *unix_path, const cha
     uv_timer_start(&c->watchdog, on_watchdog, connect_timeout_ms ? connect_timeout_ms : 3000, 0);
     *err = BO_E_OK;
     return c;
+}
+
+void bo_uvredis_set_on_flushed(bo_uvredis *c, void (*on_flushed)(void *ud, bo_uvredis *c))
+{
+    if (c)
+        c->on_flushed = on_flushed;
 }
 
 redisAsyncContext *bo_uvredis_ac(bo_uvredis *c)

@@ -61,6 +61,11 @@ bo_uvredis *bo_uvredis_connect(uv_loop_t *loop, const char *unix_path, const cha
  * Ownership: borrowed. Context: loop thread. */
 redisAsyncContext *bo_uvredis_ac(bo_uvredis *c);
 
+/** Call on_flushed(ud, c) each time everything queued on the connection has been written to
+ * its socket (hiredis writes in the loop's I/O phase, not when a command is issued: a
+ * command's time on the wire starts then). NULL: none. Context: loop thread. */
+void bo_uvredis_set_on_flushed(bo_uvredis *c, void (*on_flushed)(void *ud, bo_uvredis *c));
+
 /** Whether on_up has run and the connection is still alive. Context: loop thread. */
 bool bo_uvredis_connected(const bo_uvredis *c);
 

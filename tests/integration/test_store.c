@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "bo/log.h"
 #include "bo_store.h"
@@ -665,6 +666,49 @@ static void test_stopped_redis_times_out_and_recovers(void **state)
     assert_true(RUN_UNTIL(t, t->a.nev >= 1 && t->a.ev_seq[t->a.nev - 1] == a.seq, 3000));
 }
 
+/* Send a command to Redis on a connection of its own and do not wait for the answer. */
+static void redis_send_raw(const char *sock, const char *resp)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    size_t n = strlen(resp);
+    assert_int_equal(write(fd, resp, n), (ssize_t)n);
+    struct timespec ts = {0, 100 * 1000000}; /* Redis has read it and is running it */
+    nanosleep(&ts, NULL);
+    close(fd); /* Redis notices only when the script is done */
+}
+
+/* A command issued just before the loop stalls for longer than the command timeout is
+ * written to the socket only in the next turn's I/O; its time starts then. Here Redis is
+ * also busy for a second when it gets it: the answer comes well within the timeout counted
+ * from the write, but long after the one counted from the call. (regress: the node declared
+ * its healthy Redis down after a storm of reconnects stalled its loop, test_fault_storm) */
+static void test_stalled_loop_times_from_the_write(void **state)
+{
+    tctx *t = *state;
+    open_store(t, &t->a, "n1", false, 2000);
+    wait_up(t, &t->a);
+    int downs = t->a.downs;
+    bo_store_rec r = rec_str("after-a-stall");
+    res a = {0};
+    assert_int_equal(bo_store_append(t->a.s, "stall", 0, &r, 1, cb_append, &a), BO_E_OK);
+    sleep(3); /* the loop stalls (a turn busy with thousands of TLS handshakes) */
+    /* Redis busy for 1 s (a Lua loop on its clock) when the append reaches it */
+    redis_send_raw(t->f.sock,
+                   "*3\r\n$4\r\nEVAL\r\n$141\r\n"
+                   "local s = redis.call('TIME') while true do local n = redis.call('TIME') "
+                   "if (n[1] - s[1]) * 1000000 + n[2] - s[2] > 1000000 then break end end\r\n"
+                   "$1\r\n0\r\n");
+    assert_true(RUN_UNTIL(t, a.calls == 1, 5000));
+    assert_int_equal(a.err, BO_E_OK);
+    assert_int_equal(a.seq, 1);
+    assert_int_equal(t->a.downs, downs);
+    assert_true(t->a.up);
+}
+
 static void test_subscriber_dropped_by_redis_reconnects(void **state)
 {
     tctx *t = *state;
@@ -1039,6 +1083,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_stores_cas_and_pubsub, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_and_recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stalled_loop_times_from_the_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stopped_redis_times_out_and_recovers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_subscriber_dropped_by_redis_reconnects, setup,
