@@ -94,6 +94,9 @@ struct bo_client {
     struct lws *wsi;
     uv_timer_t timer;
     int64_t retry_at, deadline, next_time, last_rx, last_quick; /* monotonic ms */
+    int64_t overdue; /* the deadline (or idle limit) a timer found passed, judged again
+                      * after one turn of I/O: after a stalled loop, what meets it may be
+                      * sitting unread (timers run before I/O in a loop turn) */
     uint8_t nonce[32];
     bool have_nonce;
     size_t tx_cap; /* the server's frame cap */
@@ -538,7 +541,20 @@ static void arm(bo_client *c)
         return;
     }
     int64_t now = bo_clock_mono_ms();
-    uv_timer_start(&c->timer, on_timer, next > now ? (uint64_t)(next - now) : 0, 0);
+    /* at least 1 ms: a timer due now and started by a timer would run before any I/O */
+    uv_timer_start(&c->timer, on_timer, next > now ? (uint64_t)(next - now) : 1, 0);
+}
+
+/* Whether the deadline due has passed for the second time, a turn of I/O apart. */
+static bool overdue(bo_client *c, int64_t due, int64_t now)
+{
+    if (now < due)
+        return false;
+    if (c->overdue != due) {
+        c->overdue = due;
+        return false;
+    }
+    return true;
 }
 
 static void on_timer(uv_timer_t *t)
@@ -556,7 +572,7 @@ static void on_timer(uv_timer_t *t)
     case BO_CLIENT_CONNECTING:
     case BO_CLIENT_HELLO:
     case BO_CLIENT_AUTH:
-        if (now >= c->deadline)
+        if (overdue(c, c->deadline, now))
             drop(c, D_BACKOFF, BO_E_TIMEOUT, NULL,
                  c->state == BO_CLIENT_CONNECTING ? "could not connect in time"
                  : c->state == BO_CLIENT_HELLO    ? "the server sent no hello"
@@ -565,7 +581,7 @@ static void on_timer(uv_timer_t *t)
     case BO_CLIENT_JOINING:
     case BO_CLIENT_READY:
     case BO_CLIENT_JOINED:
-        if (now - c->last_rx >= BO_CLIENT_IDLE_MS) {
+        if (overdue(c, c->last_rx + BO_CLIENT_IDLE_MS, now)) {
             drop(c, D_BACKOFF, BO_E_TIMEOUT, NULL, "nothing received from the server for 35 s");
             break;
         }
@@ -1168,8 +1184,11 @@ bo_client_ctx *bo_client_ctx_new(uv_loop_t *loop, const bo_client_ctx_opts *o, b
     info.client_ssl_ca_filepath = o->ca_file;
     info.ssl_client_options_set = bo_tls_options_min12();
     info.client_ssl_cipher_list = bo_tls12_ciphers();
-    info.timeout_secs = 10;
-    info.connect_timeout_secs = 10;
+    /* CONNECT_MS bounds TCP + TLS + upgrade; lws' own timeouts must not cut it shorter: a
+     * server working through a storm of handshakes answers late, and a client that gives
+     * up at 10 s and comes back leaves the server's work on its first handshake wasted */
+    info.timeout_secs = CONNECT_MS / 1000;
+    info.connect_timeout_secs = CONNECT_MS / 1000;
     if (o->max_clients)
         info.fd_limit_per_thread = o->max_clients + 16;
 

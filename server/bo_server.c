@@ -63,6 +63,11 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return 0;
     }
     case LWS_CALLBACK_RECEIVE:
+        /* Traffic from the peer (its pong to our ping every 10 s, at least): the connection
+         * lives. lws' own WebSocket ping comes only after 25 s without such a sign, and its
+         * hangup 15 s later is judged before the loop turn's I/O: a loop stalled that long
+         * (a storm of TLS handshakes) would hang up on peers whose pong sits unread. */
+        lws_validity_confirmed(wsi);
         return *pss ? bo__conn_receive(*pss, in, len) : -1;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return *pss ? bo__conn_writeable(*pss) : -1;
@@ -201,9 +206,17 @@ static void on_tick(uv_timer_t *t)
         srv->trim_mono = now;
         malloc_trim(0);
     }
+    /* A tick more than a second late follows a stalled turn of the loop (a storm of TLS
+     * handshakes), and timers run before I/O: what would meet a connection's deadline (its
+     * auth, its progress) may be sitting unread. Such a tick leaves the connections to the
+     * next one, after a turn of I/O; never two in a row, so a loop that stays stalled still
+     * enforces the deadlines. */
+    bool defer = srv->tick_mono && now - srv->tick_mono > 2000 && !srv->tick_deferred;
+    srv->tick_deferred = defer;
+    srv->tick_mono = now;
     size_t pos = 0;
     void *v;
-    while (bo_map_next(srv->conns, &pos, NULL, NULL, &v))
+    while (!defer && bo_map_next(srv->conns, &pos, NULL, NULL, &v))
         bo__conn_housekeeping(v, now);
     pos = 0;
     while (bo_map_next(srv->rooms, &pos, NULL, NULL, &v)) {

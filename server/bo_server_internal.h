@@ -274,6 +274,8 @@ struct bo_srv {
     bool stopping;
     int64_t stop_deadline_mono;
     int64_t trim_mono;
+    int64_t tick_mono;  /* the last housekeeping tick */
+    bool tick_deferred; /* it left the deadlines to the next one (bo_server.c on_tick) */
     int exit_code;
     bo_metrics m;
 };
