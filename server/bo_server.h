@@ -10,6 +10,11 @@
 
 typedef struct bo_srv bo_srv;
 
+/* The largest descriptor limit (RLIMIT_NOFILE) the server works with as it is: its
+ * libwebsockets tables are indexed by descriptor and sized by the limit, 16 bytes per
+ * descriptor of address space. main() raises the soft limit to the hard one up to here. */
+#define BO_SRV_FD_TABLE_MAX (1u << 20)
+
 /** Start listening and connecting to the store on loop. Errors: NULL with *err set and
  * detail saying what is wrong (BO_E_CONFIG for bad files or a busy port). After a NULL
  * return the caller still runs the loop until it has no active handles.

@@ -19,11 +19,14 @@ static void lws_log_to_ours(int level, const char *line)
            line);
 }
 
+/* Up to the hard limit, but not past BO_SRV_FD_TABLE_MAX: libwebsockets sizes its
+ * descriptor tables by the soft limit (bo_server.c). */
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+        rl.rlim_cur < BO_SRV_FD_TABLE_MAX) {
+        rl.rlim_cur = rl.rlim_max < BO_SRV_FD_TABLE_MAX ? rl.rlim_max : BO_SRV_FD_TABLE_MAX;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
 }
