@@ -36,6 +36,8 @@ typedef struct sig_job {
     size_t sig_len;
     char oid[65];
     int64_t t0_mono; /* the request arrived (sign-in latency) */
+    struct sig_job *c_prev, *c_next; /* on its connection's list until it is back */
+    bool linked;
     char site[256];  /* JOB_SITE_LINK: the site's name from the link */
     uint8_t host_fpr[32];
     /* results */
@@ -250,12 +252,40 @@ static void signed_cmd_done(bo_conn *c, sig_job *j)
     bo__room_enqueue(r, p);
 }
 
+static void job_unlink(bo_conn *c, sig_job *j)
+{
+    if (!j->linked)
+        return;
+    if (j->c_prev)
+        j->c_prev->c_next = j->c_next;
+    else
+        c->jobs = j->c_next;
+    if (j->c_next)
+        j->c_next->c_prev = j->c_prev;
+    j->c_prev = j->c_next = NULL;
+    j->linked = false;
+}
+
+/* The connection is gone: its jobs still waiting for a worker are dropped (job_after runs
+ * with UV_ECANCELED and finds no connection). In a burst, the queue holds the work of
+ * clients that gave up waiting; doing it anyway only delays everyone behind them. */
+void bo__auth_conn_closed(bo_conn *c)
+{
+    while (c->jobs) {
+        sig_job *j = c->jobs;
+        job_unlink(c, j);
+        if (uv_cancel((uv_req_t *)&j->req) == 0)
+            c->srv->m.auth_jobs_dropped++;
+    }
+}
+
 static void job_after(uv_work_t *req, int status)
 {
     sig_job *j = req->data;
     j->srv->m.auth_jobs--;
-    bo_conn *c = bo__conn_find(j->srv, j->conn_id);
+    bo_conn *c = j->linked ? bo__conn_find(j->srv, j->conn_id) : NULL;
     if (c) {
+        job_unlink(c, j);
         c->busy--;
         if (status == UV_ECANCELED)
             bo__conn_reply_err(c, true, j->req_id, BO_E_SHUTTING_DOWN, NULL);
@@ -289,6 +319,11 @@ static bool queue_job(bo_conn *c, sig_job *j)
     }
     c->busy++;
     c->srv->m.auth_jobs++;
+    j->c_next = c->jobs;
+    if (c->jobs)
+        c->jobs->c_prev = j;
+    c->jobs = j;
+    j->linked = true;
     return true;
 }
 

@@ -177,6 +177,14 @@ bo_err bo_metrics_render(const bo_srv *srv, bo_buf *out)
         err = counter(out, "bidopen_lagging_closed_total",
                       "connections closed with 4000 for falling behind", m->lagging_closed);
     if (!err)
+        err = counter(out, "bidopen_auth_timeouts_total",
+                      "connections closed with 4001 (no auth within the deadline)",
+                      m->auth_timeouts);
+    if (!err)
+        err = counter(out, "bidopen_auth_jobs_dropped_total",
+                      "signature checks dropped from the worker queue: their connection had "
+                      "closed", m->auth_jobs_dropped);
+    if (!err)
         err = help(out, "bidopen_requests_total", "counter", "requests answered, by result");
     if (!err)
         err = bo_buf_appendf(out, "bidopen_requests_total{result=\"ok\"} %llu\n"

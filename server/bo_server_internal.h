@@ -98,6 +98,7 @@ struct bo_conn {
     bo_tbucket rate;
     unsigned rate_strikes;
     unsigned busy;               /* worker jobs in flight for this connection */
+    struct sig_job *jobs;        /* its signature jobs not back yet (bo_auth.c) */
 
     uint64_t ping_n;
     int64_t ping_sent_mono;
@@ -300,6 +301,8 @@ void bo__conn_housekeeping(bo_conn *c, int64_t now_mono);
 void bo__auth_handle(bo_conn *c, const bo_msg *m);
 /** register / signin: verify the signature on the worker pool, then queue the command. */
 void bo__auth_signed_cmd(bo_conn *c, const bo_msg *m);
+/* the connection is closing: drop its signature jobs still waiting for a worker */
+void bo__auth_conn_closed(bo_conn *c);
 /** For a site authenticated by a link: refuse (with the reply) a join of another opening
  * than the link's or of an opening whose host did not issue it. Returns true if refused. */
 bool bo__auth_link_refuse_join(bo_conn *c, const bo_room *r, uint64_t req_id);
