@@ -168,7 +168,7 @@ static void auth_done(bo_conn *c, sig_job *j)
     memset(&j->enc_chain, 0, sizeof(j->enc_chain));
     a->sign_chain = c->sign_chain.list;
     a->enc_chain = c->enc_chain.list;
-    c->state = BO_CONN_AUTHED;
+    bo__conn_authed(c);
     bo_log(BO_LOG_INFO, "auth", NULL, c->id, BO_E_OK, "%s authenticated: %s (%s)",
            bo_role_name(a->role), a->org, a->uscc[0] ? a->uscc : a->person);
     reply_auth_ok(c, j->req_id);
@@ -193,7 +193,7 @@ static void link_done(bo_conn *c, sig_job *j)
     memcpy(a->fpr, j->host_fpr, 32);
     snprintf(c->link_oid, sizeof(c->link_oid), "%s", j->oid);
     memcpy(c->link_host_fpr, j->host_fpr, 32);
-    c->state = BO_CONN_AUTHED;
+    bo__conn_authed(c);
     c->srv->m.site_links++;
     bo_log(BO_LOG_INFO, "auth", j->oid, c->id, BO_E_OK, "site %s authenticated by a link from %s",
            a->org, host ? host->name : "?");
@@ -457,7 +457,7 @@ void bo__auth_handle(bo_conn *c, const bo_msg *m)
     if (role == BO_ROLE_OBSERVER) {
         c->actor.role = BO_ROLE_OBSERVER;
         snprintf(c->actor.org, sizeof(c->actor.org), "observer");
-        c->state = BO_CONN_AUTHED;
+        bo__conn_authed(c);
         bo_err err;
         bo_mpmap *mm = bo_mpmap_new(&err);
         bo_buf b;

@@ -61,6 +61,9 @@ static const opt opts[] = {
      false},
     {"log-level", S(log_level), "info", "debug, info, warn or error", false},
     {"max-conns", I(max_conns, 1, 1000000), "19000", "connections at most", false},
+    {"max-unauthed", I(max_unauthed, 1, 1000000), "1024",
+     "connections at most still in their TLS handshake or auth; more are refused before TLS "
+     "(the clients back off and come back)", false},
     {"accept-rate", I(accept_rate, 1, 1000000), "500", "new connections per second", false},
     {"accept-burst", I(accept_burst, 1, 1000000), "3000", "burst of new connections", false},
     {"msg-rate", I(msg_rate, 1, 100000), "20", "messages per second per connection", false},
@@ -93,6 +96,7 @@ void bo_config_defaults(bo_config *c)
     strcpy(c->redis_server, "redis-server");
     strcpy(c->log_level, "info");
     c->max_conns = 19000;
+    c->max_unauthed = 1024;
     c->accept_rate = 500;
     c->accept_burst = 3000;
     c->msg_rate = 20;

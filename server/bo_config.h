@@ -34,6 +34,7 @@ typedef struct bo_config {
     char node[64];
     char log_level[16];
     int64_t max_conns;
+    int64_t max_unauthed;
     int64_t accept_rate;
     int64_t accept_burst;
     int64_t msg_rate;

@@ -101,6 +101,8 @@ void bo__conn_closed(bo_conn *c)
     bo__room_leave(c);
     bo__submit_conn_closed(c);
     bo__auth_conn_closed(c);
+    if (c->state == BO_CONN_AUTHED && srv->n_authed)
+        srv->n_authed--;
     bo_map_del_u64(srv->conns, c->id);
     for (bo_frame *f = c->ctrl_head, *n; f; f = n) {
         n = f->next;
@@ -221,6 +223,13 @@ static int handle_frame(bo_conn *c, bool binary)
     bo__cmd_dispatch(c, m);
     bo_msg_free(m);
     return 0;
+}
+
+void bo__conn_authed(bo_conn *c)
+{
+    if (c->state != BO_CONN_AUTHED)
+        c->srv->n_authed++;
+    c->state = BO_CONN_AUTHED;
 }
 
 int bo__conn_receive(bo_conn *c, const void *in, size_t len)

@@ -177,6 +177,10 @@ bo_err bo_metrics_render(const bo_srv *srv, bo_buf *out)
         err = counter(out, "bidopen_lagging_closed_total",
                       "connections closed with 4000 for falling behind", m->lagging_closed);
     if (!err)
+        err = counter(out, "bidopen_connections_refused_unauthed_total",
+                      "connections refused at accept because --max-unauthed connections were "
+                      "still in their TLS handshake or auth", m->conns_refused_unauthed);
+    if (!err)
         err = counter(out, "bidopen_auth_timeouts_total",
                       "connections closed with 4001 (no auth within the deadline)",
                       m->auth_timeouts);

@@ -35,6 +35,7 @@ typedef struct bo_metrics {
     uint64_t auth_jobs;       /* signature checks (auth, register, signin) on the worker pool */
     uint64_t auth_jobs_dropped; /* ... taken off the queue because their connection closed */
     uint64_t auth_timeouts;   /* connections closed with E_AUTH_TIMEOUT */
+    uint64_t conns_refused_unauthed; /* refused at accept: --max-unauthed reached */
     uint64_t site_links;      /* site-link tokens accepted */
     uint64_t http_requests;
     uint64_t vault_full;      /* uploads refused because the vault's disk was full */

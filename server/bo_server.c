@@ -30,11 +30,30 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 {
     bo_srv *srv;
     switch (reason) {
+    case LWS_CALLBACK_WSI_CREATE:
+        srv_of(wsi)->wsi_live++;
+        break;
+    case LWS_CALLBACK_WSI_DESTROY:
+        srv = srv_of(wsi);
+        if (srv->wsi_live)
+            srv->wsi_live--;
+        break;
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         srv = srv_of(wsi);
         if (srv->stopping || bo_map_count(srv->conns) >= (size_t)srv->cfg.max_conns ||
             !bo_tbucket_take(&srv->accept_rate, bo_clock_mono_ms())) {
             srv->m.conns_refused_rate++;
+            return 1;
+        }
+        /* Admission: at most --max-unauthed connections between accept and auth. A burst
+         * of N new connections otherwise runs N TLS handshakes and signature checks at once,
+         * on a loop and a worker pool that finish them in N / (a few hundred per second):
+         * past the clients' handshake and auth timeouts they give up, reconnect and queue
+         * again (5,000 at once: 2,500 auth timeouts, 10,000: a third never signed in within
+         * 600 s). Refusing here costs an accept and a close; the client backs off with jitter
+         * and comes back when there is room. */
+        if (srv->wsi_live >= srv->n_authed + (size_t)srv->cfg.max_unauthed) {
+            srv->m.conns_refused_unauthed++;
             return 1;
         }
         return 0;

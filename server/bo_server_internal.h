@@ -276,6 +276,8 @@ struct bo_srv {
     int64_t stop_deadline_mono;
     int64_t trim_mono;
     int64_t tick_mono;  /* the last housekeeping tick */
+    size_t wsi_live;    /* lws connections (TLS and HTTP included) not yet destroyed */
+    size_t n_authed;    /* ... of them authenticated (bo_conn in BO_CONN_AUTHED) */
     bool tick_deferred; /* it left the deadlines to the next one (bo_server.c on_tick) */
     int exit_code;
     bo_metrics m;
@@ -286,6 +288,7 @@ bo_conn *bo__conn_new(bo_srv *srv, struct lws *wsi);
 void bo__conn_closed(bo_conn *c);               /* LWS_CALLBACK_CLOSED */
 int bo__conn_receive(bo_conn *c, const void *in, size_t len); /* returns -1 to close */
 int bo__conn_writeable(bo_conn *c);             /* returns -1 to close */
+void bo__conn_authed(bo_conn *c);               /* auth succeeded: state BO_CONN_AUTHED */
 /** Queue a frame for this connection (copies the payload) and ask for WRITEABLE.
  * On overflow the connection is marked lagging and closed. */
 void bo__conn_send(bo_conn *c, const uint8_t *p, size_t len);
