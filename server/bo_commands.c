@@ -215,6 +215,7 @@ static void handle_pong(bo_conn *c, const bo_msg *m)
 {
     if (m->u.pong.n != c->ping_n || !c->ping_sent_mono)
         return;
+    bo__conn_alive(c);
     int rtt = (int)(bo_clock_mono_ms() - c->ping_sent_mono);
     if (rtt != c->rtt_ms) {
         c->rtt_ms = rtt;

@@ -89,6 +89,10 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
          * (a storm of TLS handshakes) would hang up on peers whose pong sits unread. */
         lws_validity_confirmed(wsi);
         return *pss ? bo__conn_receive(*pss, in, len) : -1;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (*pss)
+            bo__conn_alive(*pss);
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return *pss ? bo__conn_writeable(*pss) : -1;
     case LWS_CALLBACK_CLOSED:
@@ -102,15 +106,17 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     }
 }
 
+/* lws' connection validity timers off (a hang-up of 0: without any policy lws applies its
+ * default of 300 s): liveness is checked in the housekeeping tick instead (bo_conn.c). */
+static const lws_retry_bo_t no_validity = {
+    .secs_since_valid_ping = 0,
+    .secs_since_valid_hangup = 0,
+};
+
 static const struct lws_protocols protocols[] = {
     {"http", cb_http, 0, 0, 0, NULL, 0},
     {BO_PROTOCOL_NAME, cb_ws, sizeof(bo_conn *), 0 /* rx: pt_serv_buf_size (4 KiB) per connection */, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
-};
-
-static const lws_retry_bo_t idle_policy = {
-    .secs_since_valid_ping = 25,
-    .secs_since_valid_hangup = 40,
 };
 
 /* ---------- store glue ---------- */
@@ -435,7 +441,7 @@ bo_srv *bo_srv_start(uv_loop_t *loop, const bo_config *cfg, bo_err *err, char *d
     info.ssl_options_set = bo_tls_options_min12();
     info.ssl_cipher_list = bo_tls12_ciphers();
     info.alpn = "http/1.1";
-    info.retry_and_idle_policy = &idle_policy;
+    info.retry_and_idle_policy = &no_validity;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_LIBUV;
     if (cfg->listen[0] && strchr(cfg->listen, ':'))
         info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY;

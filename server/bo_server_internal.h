@@ -26,6 +26,8 @@
 #define BO_AUTH_DEADLINE_MS 10000
 #define BO_TIME_SKEW_MS (5 * 60 * 1000)
 #define BO_PING_EVERY_MS 10000
+#define BO_SILENT_PING_MS 25000   /* no pong this long: a WebSocket ping */
+#define BO_SILENT_CLOSE_MS 40000  /* ... and this long: the peer is gone (or never reads) */
 #define BO_CMD_RETRIES 5
 
 #define BO_CLOSE_LAGGING 4000
@@ -102,6 +104,8 @@ struct bo_conn {
 
     uint64_t ping_n;
     int64_t ping_sent_mono;
+    int64_t rx_mono;             /* the last pong (ours or WebSocket's), or the connection */
+    bool ws_ping_due, ws_pinged; /* a WebSocket ping to write / written since rx_mono */
     int rtt_ms;                  /* -1 until measured */
 
     struct bo_upload *upload;    /* the bid being uploaded on this connection, if any */
@@ -288,6 +292,7 @@ bo_conn *bo__conn_new(bo_srv *srv, struct lws *wsi);
 void bo__conn_closed(bo_conn *c);               /* LWS_CALLBACK_CLOSED */
 int bo__conn_receive(bo_conn *c, const void *in, size_t len); /* returns -1 to close */
 int bo__conn_writeable(bo_conn *c);             /* returns -1 to close */
+void bo__conn_alive(bo_conn *c);                /* a pong came (the peer reads) */
 void bo__conn_authed(bo_conn *c);               /* auth succeeded: state BO_CONN_AUTHED */
 /** Queue a frame for this connection (copies the payload) and ask for WRITEABLE.
  * On overflow the connection is marked lagging and closed. */
