@@ -19,8 +19,13 @@
 
 typedef struct lbid lbid;
 
+#define DROP_KINDS 16
+
 typedef struct load {
     uv_loop_t *loop;
+    /* why connections were dropped (client side), by message */
+    char drop_msg[DROP_KINDS][96];
+    unsigned drop_n[DROP_KINDS], drop_other;
     bo_client_ctx *ctx;
     lbid *b;
     unsigned n;
@@ -64,7 +69,10 @@ static void advance(lbid *b);
 /* "nothing was changed, retry shortly" (protocol.md §4): a real client retries */
 static bool retry_later(lbid *b, bo_err err)
 {
-    if (err != BO_E_STORE_UNAVAILABLE && err != BO_E_RATE_LIMITED && err != BO_E_SHUTTING_DOWN)
+    /* E_STORE_PENDING: the server writes it when the store is back; sending register or
+     * signin again is harmless (ok{already}), and the bidder learns the outcome that way */
+    if (err != BO_E_STORE_UNAVAILABLE && err != BO_E_STORE_PENDING && err != BO_E_RATE_LIMITED &&
+        err != BO_E_SHUTTING_DOWN)
         return false;
     b->retries++;
     b->retry_at = bn_mono_ns() + (250 + rand() % 500) * 1000000LL;
@@ -145,7 +153,6 @@ static void lb_state(void *ud, bo_client_state st, bo_err err, const char *code,
                      const char *msg)
 {
     lbid *b = ud;
-    (void)msg;
     if (st == BO_CLIENT_JOINED) {
         if (!b->t_joined)
             b->t_joined = bn_real_ns();
@@ -154,6 +161,26 @@ static void lb_state(void *ud, bo_client_state st, bo_err err, const char *code,
         advance(b);
     } else if (st == BO_CLIENT_FAILED) {
         finish(b, false, code ? code : bo_err_name(err));
+    } else if (st == BO_CLIENT_BACKOFF) {
+        /* count the reasons, digits dropped ("could not connect to wss://127.0.0.1:N/ws") */
+        load *L = b->L;
+        char key[96];
+        size_t k = 0;
+        snprintf(key, sizeof(key), "%s %s", code ? code : bo_err_name(err), msg ? msg : "");
+        for (const char *p = key; *p && k < sizeof(key) - 1; p++)
+            if (*p < '0' || *p > '9')
+                key[k++] = *p;
+        key[k] = 0;
+        unsigned i = 0;
+        while (i < DROP_KINDS && L->drop_msg[i][0] && strcmp(L->drop_msg[i], key))
+            i++;
+        if (i == DROP_KINDS) {
+            L->drop_other++;
+            return;
+        }
+        if (!L->drop_msg[i][0])
+            snprintf(L->drop_msg[i], sizeof(L->drop_msg[i]), "%s", key);
+        L->drop_n[i]++;
     }
 }
 
@@ -262,7 +289,14 @@ int bn_cmd_signin_load(int argc, char **argv)
     bn_run_until(&loop, load_finished, &L, timeout_s * 1000);
     uv_timer_stop(&retry);
     uv_close((uv_handle_t *)&retry, NULL);
-    bn_say("done %u %u %lld", L.n_done, L.n_failed, (long long)L.t_last);
+    unsigned drops = L.drop_other;
+    for (unsigned i = 0; i < DROP_KINDS && L.drop_msg[i][0]; i++) {
+        fprintf(stderr, "bo-bench signin-load: dropped %u x: %s\n", L.drop_n[i], L.drop_msg[i]);
+        drops += L.drop_n[i];
+    }
+    if (L.drop_other)
+        fprintf(stderr, "bo-bench signin-load: dropped %u x: (other reasons)\n", L.drop_other);
+    bn_say("done %u %u %lld %u", L.n_done, L.n_failed, (long long)L.t_last, drops);
     /* stay connected (idle) until told to quit */
     bool quit = false;
     while (!quit && !bn_ctl_eof(ctl)) {
@@ -330,6 +364,21 @@ static double kv(const char *line, const char *key)
     snprintf(k, sizeof(k), " %s=", key);
     const char *p = strstr(line, k);
     return p ? strtod(p + strlen(k), NULL) : -1;
+}
+
+/* a counter from a saved /metrics page (-1 if absent) */
+static double metric(const char *path, const char *name)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    double v = -1;
+    size_t n = strlen(name);
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, name, n) && line[n] == ' ')
+            v = strtod(line + n + 1, NULL);
+    if (f)
+        fclose(f);
+    return v;
 }
 
 typedef struct drv {
@@ -481,15 +530,16 @@ static int run_driver(int argc, char **argv, bool idle)
     int64_t t_go = bn_real_ns();
     for (unsigned p = 0; p < d.procs; p++)
         bn_child_send(ch[p], "go");
-    unsigned done = 0, failed = 0;
+    unsigned done = 0, failed = 0, drops = 0;
     long long t_last = 0;
     for (unsigned p = 0; p < d.procs; p++) {
         char *l = bn_child_wait_line(ch[p], "done", 900000);
-        unsigned a = 0, b = 0;
+        unsigned a = 0, b = 0, dr = 0;
         long long t = 0;
-        if (l && sscanf(l, "done %u %u %lld", &a, &b, &t) == 3) {
+        if (l && sscanf(l, "done %u %u %lld %u", &a, &b, &t, &dr) >= 3) {
             done += a;
             failed += b;
+            drops += dr;
             if (t > t_last)
                 t_last = t;
         }
@@ -613,6 +663,12 @@ static int run_driver(int argc, char **argv, bool idle)
     bn_json_int(&j, "unfinished", (int64_t)d.n - done - failed);
     bn_json_int(&j, "reconnects", (int64_t)reconnects);
     bn_json_int(&j, "store_unavailable_retries", (int64_t)retries);
+    /* every connection attempt that ended before the bidder was done (refused at accept,
+     * handshake or auth timeouts, drops), from the clients; and the server's side of it */
+    bn_json_int(&j, "client_drops", drops);
+    bn_json_int(&j, "server_refused_unauthed",
+                (int64_t)metric(mpath, "bidopen_connections_refused_unauthed_total"));
+    bn_json_int(&j, "server_auth_timeouts", (int64_t)metric(mpath, "bidopen_auth_timeouts_total"));
     bn_json_obj(&j, "failures_by_code");
     for (unsigned k = 0; k < ncodes; k++)
         bn_json_int(&j, codes[k], counts[k]);

@@ -85,7 +85,9 @@ def r_signin(res):
     rows = [
         ["bidders signed in (failed, unfinished)",
          f'{num(b["completed"])} ({num(b["failed"])}, {num(b.get("unfinished", 0))})', num(p["bidders"])],
-        ["reconnects; retries after E_STORE_UNAVAILABLE", f'{num(b["reconnects"])}; {num(b.get("store_unavailable_retries", 0))}', ""],
+        ["reconnects; retries after E_STORE_UNAVAILABLE / E_STORE_PENDING", f'{num(b["reconnects"])}; {num(b.get("store_unavailable_retries", 0))}', ""],
+        ["connection attempts dropped (clients); refused at accept (`--max-unauthed`); `E_AUTH_TIMEOUT`",
+         f'{num(b.get("client_drops"))}; {num(b.get("server_refused_unauthed"))}; {num(b.get("server_auth_timeouts"))}', ""],
         ["time until all signed in (s)", num(b["wall_s"]), num(base.get("wall_s"))],
         ["sign-ins per second", num(b["rate_per_s"]), num(base.get("rate"))],
         ["server CPU (s)", num(b["server_cpu_s"]),
