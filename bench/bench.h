@@ -303,4 +303,12 @@ void bn_set_self(const char *argv0);
         exit(1);                                                                               \
     } while (0)
 
+/* lws' descriptor tables are indexed by descriptor when they span the whole soft limit
+ * (fd_limit_per_thread / max_clients 0); a smaller limit makes every lookup a scan of the
+ * table, so a load process with 2,500 connections spent its CPU walking it (and its
+ * reconnects, with the old descriptors not yet closed, overflowed it: "Too many fds").
+ * Load processes leave lws' limit at 0 and raise the soft limit to the hard one when it is
+ * below want, so that a run of bo-bench outside bench/run has the descriptors too. */
+void bn_raise_nofile(unsigned want);
+
 #endif

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,17 +24,7 @@ bo_client_ctx *bn_ctx_new(uv_loop_t *loop, const char *pki, unsigned max_clients
 {
     char ca[700];
     snprintf(ca, sizeof(ca), "%s/server/ca.pem", pki);
-    /* lws' descriptor tables are indexed by descriptor when they span the whole soft limit
-     * (max_clients 0); a smaller max_clients makes every lookup a scan of the table, so a
-     * load process with 2,500 connections spent its CPU walking it (and its reconnects, with
-     * the old descriptors not yet closed, overflowed it: "Too many fds"). The limit is
-     * raised instead, so that a run of bo-bench outside bench/run has the descriptors. */
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
-        rl.rlim_cur < max_clients + 64u) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    bn_raise_nofile(max_clients + 64u);
     bo_client_ctx_opts o = {.ca_file = ca, .max_clients = 0};
     bo_err e;
     bo_client_ctx *ctx = bo_client_ctx_new(loop, &o, &e);
