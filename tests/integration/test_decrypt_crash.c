@@ -49,6 +49,7 @@
 #include "bo/uscc.h"
 #include "bo_bigdoc.h"
 #include "bo_itest.h"
+#include "bo_sbid.h"
 
 #define OID "T-crash"
 #define DEADLINE_MS 70000
@@ -59,235 +60,36 @@
 enum { A, B, C, D, NB }; /* A opens first, B is in flight at the kill, C and D afterwards */
 static const char *const NAMES[NB] = {"b1-rsa", "b2-p256", "b5-mixed", "x1-rsa"};
 
-typedef struct bidder {
-    const char *name;
-    char dir[700];
-    char uscc[19];
-    tc *t;
-    bo_key *key;
-    bo_responder *resp;
-    uint8_t env_sha[32];
-    char plain[1200]; /* its opened package in the vault */
-    /* submission */
-    bool done, verified;
-    bo_err err;
-    char code[48], msg[400];
-    /* responder */
-    unsigned requests, sent, opened, refused, failed, ignored;
-    char last_refusal[400];
-} bidder;
-
 static bo_world W;
-static bidder BD[NB];
+static bo_sbid BD[NB];
+static char PLAIN[NB][1200]; /* each bid's opened package in the vault */
 static char STORE[600];
-
-/* ------------------------------------------------------------- the extra CA ---- */
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    fclose(f);
-}
-
-static void issue(bo_pki_ca *ca, const char *dir, const char *what, unsigned usage,
-                  const char *uscc)
-{
-    bo_time_ms now = bo_clock_now_ms();
-    bo_pki_leaf_opts o = {.alg = BO_KEY_RSA,
-                          .subj = {.c = "CN", .o = "杭州西湖建筑工程有限公司", .cn = "钱伟"},
-                          .uscc = uscc, .usage = usage, .not_before = now - 86400000LL,
-                          .not_after = now + 365 * 86400000LL};
-    bo_buf k, c;
-    bo_buf_init(&k, 1 << 16);
-    bo_buf_init(&c, 1 << 16);
-    assert_int_equal(bo_pki_issue(ca, &o, &k, &c, NULL), BO_E_OK);
-    char p[800];
-    snprintf(p, sizeof(p), "%s/%s-key.pem", dir, what);
-    write_file(p, k.data, k.len);
-    chmod(p, 0600);
-    snprintf(p, sizeof(p), "%s/%s-cert.pem", dir, what);
-    write_file(p, c.data, c.len);
-    bo_buf_cleanup_wipe(&k);
-    bo_buf_cleanup(&c);
-}
-
-/* A fourth bidder with RSA certificates from a CA of its own (the demo's other bidders have
- * SM2 encryption certificates, which cannot receive sealed bids). */
-static void prep(const char *pki, void *ud)
-{
-    (void)ud;
-    bo_err e;
-    bo_time_ms now = bo_clock_now_ms();
-    bo_pki_name rn = {.c = "CN", .o = "浙江省数字证书认证中心 (test)", .cn = "ZJCA X"};
-    bo_pki_ca *ca = bo_pki_ca_root(&rn, BO_KEY_EC_P256, now - 365 * 86400000LL,
-                                   now + 3650 * 86400000LL, &e);
-    assert_non_null(ca);
-    bo_buf pem;
-    bo_buf_init(&pem, 1 << 16);
-    assert_int_equal(bo_pki_ca_cert_pem(ca, &pem), BO_E_OK);
-    char p[700];
-    snprintf(p, sizeof(p), "%s/trust/ca-x.pem", pki);
-    write_file(p, pem.data, pem.len);
-    bo_buf_reset(&pem);
-    assert_int_equal(bo_pki_crl(ca, now - 3600000, now + 30 * 86400000LL, &pem), BO_E_OK);
-    snprintf(p, sizeof(p), "%s/trust/ca-x.crl", pki);
-    write_file(p, pem.data, pem.len);
-    bo_buf_cleanup(&pem);
-    char uscc[19], dir[700];
-    assert_int_equal(bo_uscc_complete("91330100MA0009901", uscc), BO_E_OK);
-    snprintf(dir, sizeof(dir), "%s/bidders/x1-rsa", pki);
-    mkdir(dir, 0700);
-    issue(ca, dir, "sign", BO_PKI_SIGN, uscc);
-    issue(ca, dir, "enc", BO_PKI_ENC, uscc);
-    bo_pki_ca_free(ca);
-}
 
 /* ------------------------------------------------------------------ helpers ---- */
 
-static const char *bfile(const bidder *b, const char *what, char out[800])
+/* Seal bidder i's {price, a letter} (and, for big_size > 0, a generated document of that
+ * size). */
+static void seal(int i, uint64_t big_size, const char *out)
 {
-    snprintf(out, 800, "%s/%s", b->dir, what);
-    return out;
-}
-
-static tc *bidder_tc(bidder *b)
-{
-    char cert[800], key[800], enc[800];
-    return tc_new(W.ctx, b->name, W.srv.url, "bidder", bfile(b, "sign-cert.pem", cert),
-                  bfile(b, "sign-key.pem", key), bfile(b, "enc-cert.pem", enc), OID);
-}
-
-static bo_key *load_key(bidder *b, const char *file)
-{
-    char p[800], detail[300] = "";
-    bo_err e;
-    bo_key *k = bo_key_load(bfile(b, file, p), NULL, &e, detail, sizeof(detail));
-    if (!k)
-        fail_msg("%s: %s", p, detail);
-    return k;
-}
-
-/* Seal {price, a letter} (and, for big_size > 0, a generated document of that size). */
-static void seal(bidder *b, uint64_t big_size, const char *out, uint8_t commit[32])
-{
-    char cert[800], enc[800], fifo[800], detail[400] = "";
-    bo_blob_list sc = {0}, ec = {0};
-    assert_int_equal(bo_pem_chain_load(bfile(b, "sign-cert.pem", cert), &sc), BO_E_OK);
-    assert_int_equal(bo_pem_chain_load(bfile(b, "enc-cert.pem", enc), &ec), BO_E_OK);
-    bo_key *k = load_key(b, "sign-key.pem");
-    char price[32];
-    snprintf(price, sizeof(price), "%d.%02d", 3000000 + 1111 * (int)(b - BD), 50);
+    bo_sbid *b = &BD[i];
+    char price[32], fifo[800], detail[400];
+    snprintf(price, sizeof(price), "%d.%02d", 3000000 + 1111 * i, 50);
     bo_package_field form[1] = {{"price", price}};
-    static const uint8_t letter[] = "投标函：我方愿按招标文件的要求承包本工程。";
     snprintf(fifo, sizeof(fifo), "%s/%s.fifo", W.dir, b->name);
-    bo_package_doc docs[2] = {{"投标函.txt", NULL, letter, sizeof(letter) - 1},
-                              {"technical.bin", fifo, NULL, 0}};
-    bo_package_spec spec = {.oid = OID, .uscc = b->uscc, .form = form, .n_form = 1,
-                            .docs = docs, .n_docs = big_size ? 2 : 1,
-                            .sign_cert_der = sc.list.v[0].p, .sign_cert_len = sc.list.v[0].len};
-    bo_seal_opts o;
-    memset(&o, 0, sizeof(o));
-    o.oid = OID;
-    o.uscc = b->uscc;
+    bo_sbid_bid bid = {.oid = OID, .form = form, .n_form = 1, .doc = big_size ? fifo : NULL};
     bo_seal_result res;
-    memset(&res, 0, sizeof(res));
     bo_bd_fifo *f = big_size ? bo_bd_fifo_start(fifo, big_size, BIG_SEED, 2) : NULL;
-    bo_err e = bo_seal_package(&spec, k, &o, &ec.list.v[0], 1, out, &res, detail, sizeof(detail));
+    bo_err e = bo_sbid_seal_try(b, &bid, out, &res, detail, sizeof(detail));
     if (f)
         assert_int_equal(bo_bd_fifo_finish(f, NULL), e ? 0 : 2);
     if (e)
         fail_msg("seal %s: %s %s", b->name, bo_err_name(e), detail);
-    memcpy(commit, res.record.commitment, 32);
+    memcpy(b->commit, res.record.commitment, 32);
     memcpy(b->env_sha, res.record.env_sha256, 32);
     char hex[65];
     bo_hex_encode(b->env_sha, 32, hex);
-    snprintf(b->plain, sizeof(b->plain), "%s/data/vault/%s/plain/%s.pkg", W.srv.dir, OID, hex);
+    snprintf(PLAIN[i], sizeof(PLAIN[i]), "%s/data/vault/%s/plain/%s.pkg", W.srv.dir, OID, hex);
     bo_seal_result_cleanup(&res);
-    bo_key_free(k);
-    bo_blob_list_cleanup(&sc);
-    bo_blob_list_cleanup(&ec);
-}
-
-static void on_done(void *ud, bo_err err, const char *code, const char *msg,
-                    const bo_submit_result *res)
-{
-    bidder *b = ud;
-    b->done = true;
-    b->err = err;
-    snprintf(b->code, sizeof(b->code), "%s", code ? code : "");
-    snprintf(b->msg, sizeof(b->msg), "%s", msg ? msg : "");
-    b->verified = res->receipt && res->receipt_verified;
-}
-
-static void submit_start(bidder *b, const char *env, const uint8_t commit[32])
-{
-    bo_submit_opts o;
-    memset(&o, 0, sizeof(o));
-    o.oid = OID;
-    o.envelope = env;
-    o.commit = commit;
-    o.store_dir = STORE;
-    o.done = on_done;
-    o.ud = b;
-    b->done = false;
-    assert_int_equal(bo_client_submit_ex(b->t->c, &o, NULL), BO_E_OK);
-}
-
-static bool all_submitted(void *arg)
-{
-    (void)arg;
-    for (int i = 0; i < NB; i++)
-        if (!BD[i].done)
-            return false;
-    return true;
-}
-
-static void on_status(void *ud, const bo_responder_status *st)
-{
-    bidder *b = ud;
-    switch (st->what) {
-    case BO_RESP_REQUEST:
-        b->requests++;
-        break;
-    case BO_RESP_SENT:
-        b->sent++;
-        break;
-    case BO_RESP_OPENED:
-        b->opened++;
-        break;
-    case BO_RESP_REFUSED:
-        b->refused++;
-        snprintf(b->last_refusal, sizeof(b->last_refusal), "%s %s", st->code ? st->code : "",
-                 st->msg ? st->msg : "");
-        break;
-    case BO_RESP_FAILED:
-        b->failed++;
-        fprintf(stderr, "[%s] cannot decrypt: %s\n", b->name, st->msg ? st->msg : "");
-        break;
-    case BO_RESP_IGNORED:
-        b->ignored++;
-        fprintf(stderr, "[%s] request ignored: %s\n", b->name, st->msg ? st->msg : "");
-        break;
-    default:
-        break;
-    }
-}
-
-static void attach(bidder *b)
-{
-    if (!b->key)
-        b->key = load_key(b, "enc-key.pem");
-    bo_responder_opts o;
-    memset(&o, 0, sizeof(o));
-    o.enc_key = b->key;
-    o.store_dir = STORE;
-    o.on_status = on_status;
-    o.ud = b;
-    bo_err err;
-    b->resp = bo_responder_new(b->t->c, &o, &err);
-    assert_non_null(b->resp);
 }
 
 /* bid_decrypted events of t naming uscc. */
@@ -310,7 +112,7 @@ static size_t server_opened(const char *uscc)
 typedef struct wait_dec {
     tc *t;
     size_t n;
-    const bidder *b; /* may be NULL: also its responder heard that its bid opened */
+    const bo_sbid *b; /* may be NULL: also its responder heard that its bid opened */
 } wait_dec;
 
 static bool host_saw_decrypted(void *arg)
@@ -321,11 +123,11 @@ static bool host_saw_decrypted(void *arg)
 
 static bool partial_growing(void *arg)
 {
-    bidder *b = arg;
+    (void)arg;
     char p[1300];
-    snprintf(p, sizeof(p), "%s.partial", b->plain);
+    snprintf(p, sizeof(p), "%s.partial", PLAIN[B]);
     struct stat st;
-    return b->opened || (stat(p, &st) == 0 && st.st_size > 0);
+    return BD[B].opened || (stat(p, &st) == 0 && st.st_size > 0);
 }
 
 static size_t to_announcing(const tc *t)
@@ -383,22 +185,16 @@ static void kill_during_decryption(void **state)
 {
     (void)state;
     for (int i = 0; i < NB; i++) {
-        bidder *b = &BD[i];
-        b->name = NAMES[i];
-        snprintf(b->dir, sizeof(b->dir), "%s/bidders/%s", W.pki, b->name);
-        char cert[800];
-        bo_blob_list sc = {0};
-        assert_int_equal(bo_pem_chain_load(bfile(b, "sign-cert.pem", cert), &sc), BO_E_OK);
-        assert_int_equal(bo_cert_uscc(sc.list.v[0].p, sc.list.v[0].len, NULL, b->uscc), BO_E_OK);
-        bo_blob_list_cleanup(&sc);
+        char dir[700];
+        snprintf(dir, sizeof(dir), "%s/bidders/%s", W.pki, NAMES[i]);
+        bo_sbid_init_dir(&BD[i], NAMES[i], dir, STORE);
     }
     /* the bids, sealed before the opening exists (its oid is chosen in advance) */
     char env[NB][800];
-    uint8_t commit[NB][32];
     int64_t t0 = bo_clock_mono_ms();
     for (int i = 0; i < NB; i++) {
         snprintf(env[i], sizeof(env[i]), "%s/%s.cms", W.dir, BD[i].name);
-        seal(&BD[i], i == B ? BIG_DOC : 0, env[i], commit[i]);
+        seal(i, i == B ? BIG_DOC : 0, env[i]);
     }
     printf("# sealed in %lld ms\n", (long long)(bo_clock_mono_ms() - t0));
     bo_world_run(&W, 100); /* the loop's clock, after the blocking work */
@@ -414,7 +210,7 @@ static void kill_during_decryption(void **state)
     tc *sup = bo_world_staff(&W, "supervisor", "supervisor", OID);
     tc *obs = bo_world_observer(&W, "public", OID);
     for (int i = 0; i < NB; i++)
-        BD[i].t = bidder_tc(&BD[i]);
+        BD[i].t = bo_sbid_tc(&W, &BD[i], NULL, 0, OID);
     tc *all[] = {host, sup, obs, BD[A].t, BD[B].t, BD[C].t, BD[D].t};
     assert_int_equal(bo_world_connect_all(&W, all, 7, 30000), 7);
     for (int i = 0; i < NB; i++)
@@ -425,15 +221,11 @@ static void kill_during_decryption(void **state)
             bo_world_run(&W, 200); /* sign-in opens at checkin_at */
         assert_int_equal(e, BO_E_OK);
     }
-    submit_start(&BD[B], env[B], commit[B]); /* the big one first */
+    bo_sbid_submit_start(&BD[B], OID, env[B], BD[B].commit); /* the big one first */
     for (int i = 0; i < NB; i++)
         if (i != B)
-            submit_start(&BD[i], env[i], commit[i]);
-    bo_client_run_until(&W.loop, all_submitted, NULL, DEADLINE_MS - 5000);
-    for (int i = 0; i < NB; i++)
-        if (!BD[i].done || BD[i].err || !BD[i].verified)
-            fail_msg("%s: submission %s: %s %s %s", BD[i].name, BD[i].done ? "failed" : "timed out",
-                     bo_err_name(BD[i].err), BD[i].code, BD[i].msg);
+            bo_sbid_submit_start(&BD[i], OID, env[i], BD[i].commit);
+    bo_sbid_wait_submitted(&W, BD, NB, DEADLINE_MS - 5000, true);
     printf("# submitted %llu MiB in %lld ms after the opening was created\n",
            (unsigned long long)(BIG_DOC >> 20), (long long)(bo_clock_mono_ms() - created));
     for (int i = 0; i < NB; i++)
@@ -453,15 +245,15 @@ static void kill_during_decryption(void **state)
     assert_true(ends_at > 0);
 
     /* 1. b1-rsa's bid opens */
-    attach(&BD[A]);
+    bo_sbid_attach(&BD[A], NULL);
     wait_dec w1 = {host, 1, &BD[A]}; /* the host's event and the responder's news race */
     assert_int_equal(bo_client_run_until(&W.loop, host_saw_decrypted, &w1, 60000), BO_E_OK);
     assert_int_equal(decrypted_of(host, BD[A].uscc), 1);
     struct stat a_st;
-    assert_int_equal(stat(BD[A].plain, &a_st), 0);
+    assert_int_equal(stat(PLAIN[A], &a_st), 0);
 
     /* 2. b2-p256 answers; the server is killed while it writes that bid's plaintext */
-    attach(&BD[B]);
+    bo_sbid_attach(&BD[B], NULL);
     /* polled every 10 ms (bo_h_run_until): the loop alone may sleep through the whole
      * decryption */
     assert_true(bo_h_run_until(&W.loop, partial_growing, &BD[B], 60000));
@@ -472,7 +264,7 @@ static void kill_during_decryption(void **state)
         fail_msg("b2-p256's bid opened before the kill: make it bigger");
     struct stat pst;
     char bpart[1300];
-    snprintf(bpart, sizeof(bpart), "%s.partial", BD[B].plain);
+    snprintf(bpart, sizeof(bpart), "%s.partial", PLAIN[B]);
     printf("# killed with %lld of %llu plaintext bytes written\n",
            stat(bpart, &pst) == 0 ? (long long)pst.st_size : -1LL,
            (unsigned long long)BIG_DOC);
@@ -494,16 +286,13 @@ static void kill_during_decryption(void **state)
 
     /* 4. the rest: b2 answers again by itself, b5 (running client) and x1 (fresh client)
      * answer now */
-    attach(&BD[C]);
-    BD[D].t = bidder_tc(&BD[D]);
-    attach(&BD[D]);
+    bo_sbid_attach(&BD[C], NULL);
+    BD[D].t = bo_sbid_tc(&W, &BD[D], NULL, 0, OID);
+    bo_sbid_attach(&BD[D], NULL);
     assert_true(bo_world_connect(&W, BD[D].t));
     wait_dec w4 = {host, 4, NULL};
     if (bo_client_run_until(&W.loop, host_saw_decrypted, &w4, 90000) != BO_E_OK) {
-        for (int i = 0; i < NB; i++)
-            fprintf(stderr, "%s: requests %u sent %u opened %u refused %u (%s) failed %u\n",
-                    BD[i].name, BD[i].requests, BD[i].sent, BD[i].opened, BD[i].refused,
-                    BD[i].last_refusal, BD[i].failed);
+        bo_sbid_print(BD, NB);
         bo_h_server_dump_log(&W.srv);
         fail_msg("not every bid opened after the restart (the host saw %zu)",
                  tc_count(host, "bid_decrypted"));
@@ -519,7 +308,7 @@ static void kill_during_decryption(void **state)
 
     /* each bid decrypted exactly once, inside the window */
     for (int i = 0; i < NB; i++) {
-        bidder *b = &BD[i];
+        bo_sbid *b = &BD[i];
         if (decrypted_of(sup, b->uscc) != 1 || decrypted_of(host, b->uscc) != 1 ||
             decrypted_of(obs, b->uscc) != 1)
             fail_msg("%s: bid_decrypted seen %zu (supervisor), %zu (host), %zu (observer) times",
@@ -558,16 +347,16 @@ static void kill_during_decryption(void **state)
     assert_int_equal(to_announcing(obs), 1);
     /* b1-rsa's opened package was kept as it was */
     struct stat a_st2;
-    assert_int_equal(stat(BD[A].plain, &a_st2), 0);
+    assert_int_equal(stat(PLAIN[A], &a_st2), 0);
     assert_int_equal(a_st2.st_size, a_st.st_size);
     assert_int_equal(a_st2.st_ino, a_st.st_ino);
     assert_int_equal(a_st2.st_mtime, a_st.st_mtime);
     /* b2-p256's package opened whole */
     char detail[300];
     bo_err err;
-    bo_package_reader *pr = bo_package_open(BD[B].plain, &err, detail, sizeof(detail));
+    bo_package_reader *pr = bo_package_open(PLAIN[B], &err, detail, sizeof(detail));
     if (!pr)
-        fail_msg("%s: %s", BD[B].plain, detail);
+        fail_msg("%s: %s", PLAIN[B], detail);
     assert_int_equal(bo_package_read_docs(pr, NULL, NULL, detail, sizeof(detail)), BO_E_OK);
     uint64_t size;
     assert_true(bo_package_doc_at(pr, 1, NULL, &size, NULL));
@@ -584,10 +373,8 @@ static void kill_during_decryption(void **state)
     }
     assert_int_equal(tc_last_seq(obs, "pub"), tc_last_seq(host, "pub"));
 
-    for (int i = 0; i < NB; i++) {
-        bo_responder_free(BD[i].resp);
-        BD[i].resp = NULL;
-    }
+    for (int i = 0; i < NB; i++)
+        bo_sbid_detach(&BD[i]);
     bo_world_run(&W, 200);
     tc_free(host);
     tc_free(sup);
@@ -601,7 +388,7 @@ static void kill_during_decryption(void **state)
 static int setup(void **state)
 {
     (void)state;
-    bo_world_up_prep(&W, "crash", NULL, prep, NULL);
+    bo_world_up_prep(&W, "crash", NULL, bo_sbid_prep_x, NULL);
     snprintf(STORE, sizeof(STORE), "%s/store", W.dir);
     return 0;
 }
@@ -609,15 +396,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < NB; i++) {
-        bo_responder_free(BD[i].resp);
-        BD[i].resp = NULL;
-    }
-    bo_world_run(&W, 100);
-    for (int i = 0; i < NB; i++) {
-        tc_free(BD[i].t);
-        bo_key_free(BD[i].key);
-    }
+    bo_sbid_release(&W, BD, NB);
     bo_world_down(&W);
     return 0;
 }

@@ -43,6 +43,7 @@
 #include "bo/submit.h"
 #include "bo_faults.h"
 #include "bo_itest.h"
+#include "bo_sbid.h"
 
 #define OID "T-node"
 #define BID_MIB 24
@@ -54,42 +55,13 @@ enum { NBD = 4 };
 static const char *const NAMES[NBD] = {"b1-rsa", "b2-p256", "b5-mixed", "renewed"};
 #define N_EARLY 2 /* responders attached before the kill: b1-rsa, b2-p256 */
 
-typedef struct bidder {
-    const char *name;
-    char dir[700];
-    char uscc[512];
-    tc *t;
-    bo_key *key;
-    bo_responder *resp;
-    /* submission */
-    bool done;
-    bo_err err;
-    char code[48], msg[300];
-    /* decryption */
-    unsigned requests, sent, opened, refused, failed;
-    char last_refusal[300];
-} bidder;
-
 static bo_world W;
 static bo_h_server NODE_B;
-static bidder BD[NBD];
+static bo_sbid BD[NBD];
 static char STORE[600], CA[600];
 static tc *HOST, *SUP_A, *OBS_A, *SUP_B, *OBS_B;
 
 /* ---------------------------------------------------------------- helpers ---- */
-
-static const char *bfile(const bidder *b, const char *what, char out[800])
-{
-    snprintf(out, 800, "%s/%s", b->dir, what);
-    return out;
-}
-
-static tc *bidder_tc(bidder *b, const char *const *urls, size_t n)
-{
-    char cert[800], key[800], enc[800];
-    return tc_new_urls(W.ctx, b->name, urls, n, "bidder", bfile(b, "sign-cert.pem", cert),
-                       bfile(b, "sign-key.pem", key), bfile(b, "enc-cert.pem", enc), OID);
-}
 
 static tc *staff_tc(const char *who, const char *role, const char *const *urls, size_t n)
 {
@@ -121,103 +93,12 @@ static void make_doc(const char *path, size_t n)
 }
 
 /* Seal the bid package (the form and one big document) to b's encryption certificate. */
-static void seal(bidder *b, const char *price, const char *doc, const char *out, uint8_t commit[32])
+static void seal(bo_sbid *b, const char *price, const char *doc, const char *out)
 {
-    char cert[800], key[800], enc[800], detail[400] = "";
-    bo_blob_list sc = {0}, ec = {0};
-    assert_int_equal(bo_pem_chain_load(bfile(b, "sign-cert.pem", cert), &sc), BO_E_OK);
-    assert_int_equal(bo_pem_chain_load(bfile(b, "enc-cert.pem", enc), &ec), BO_E_OK);
-    bo_err e;
-    bo_key *k = bo_key_load(bfile(b, "sign-key.pem", key), NULL, &e, detail, sizeof(detail));
-    assert_non_null(k);
     bo_package_field form[2] = {{"price", price}, {"duration", "365"}};
-    bo_package_doc docs[1] = {{"technical.bin", doc, NULL, 0}};
-    bo_package_spec spec = {.oid = OID, .uscc = b->uscc, .form = form, .n_form = 2,
-                            .docs = docs, .n_docs = 1,
-                            .sign_cert_der = sc.list.v[0].p, .sign_cert_len = sc.list.v[0].len};
-    bo_seal_opts o;
-    memset(&o, 0, sizeof(o));
-    o.cipher = BO_SEAL_AES256_GCM;
-    o.rsa_padding = BO_SEAL_RSA_OAEP_SHA256;
-    o.oid = OID;
-    o.uscc = b->uscc;
-    bo_seal_result res;
-    memset(&res, 0, sizeof(res));
-    e = bo_seal_package(&spec, k, &o, &ec.list.v[0], 1, out, &res, detail, sizeof(detail));
-    if (e)
-        fail_msg("seal %s: %s %s", b->name, bo_err_name(e), detail);
-    memcpy(commit, res.record.commitment, 32);
-    bo_seal_result_cleanup(&res);
-    bo_key_free(k);
-    bo_blob_list_cleanup(&sc);
-    bo_blob_list_cleanup(&ec);
-}
-
-static void on_done(void *ud, bo_err err, const char *code, const char *msg,
-                    const bo_submit_result *res)
-{
-    bidder *b = ud;
-    (void)res;
-    b->done = true;
-    b->err = err;
-    snprintf(b->code, sizeof(b->code), "%s", code ? code : "");
-    snprintf(b->msg, sizeof(b->msg), "%s", msg ? msg : "");
-}
-
-static bool all_submitted(void *arg)
-{
-    (void)arg;
-    for (int i = 0; i < NBD; i++)
-        if (!BD[i].done)
-            return false;
-    return true;
-}
-
-static void on_status(void *ud, const bo_responder_status *st)
-{
-    bidder *b = ud;
-    switch (st->what) {
-    case BO_RESP_REQUEST:
-        b->requests++;
-        break;
-    case BO_RESP_SENT:
-        b->sent++;
-        break;
-    case BO_RESP_OPENED:
-        b->opened++;
-        break;
-    case BO_RESP_REFUSED:
-        b->refused++;
-        snprintf(b->last_refusal, sizeof(b->last_refusal), "%s %s", st->code ? st->code : "",
-                 st->msg ? st->msg : "");
-        break;
-    case BO_RESP_FAILED:
-        b->failed++;
-        fprintf(stderr, "[%s] cannot decrypt: %s\n", b->name, st->msg ? st->msg : "");
-        break;
-    case BO_RESP_IGNORED:
-        fprintf(stderr, "[%s] request ignored: %s\n", b->name, st->msg ? st->msg : "");
-        break;
-    default:
-        break;
-    }
-}
-
-static void attach(bidder *b)
-{
-    char p[800], detail[300];
-    bo_err e;
-    b->key = bo_key_load(bfile(b, "enc-key.pem", p), NULL, &e, detail, sizeof(detail));
-    if (!b->key)
-        fail_msg("%s: %s", p, detail);
-    bo_responder_opts o;
-    memset(&o, 0, sizeof(o));
-    o.enc_key = b->key;
-    o.store_dir = STORE;
-    o.on_status = on_status;
-    o.ud = b;
-    b->resp = bo_responder_new(b->t->c, &o, &e);
-    assert_non_null(b->resp);
+    bo_sbid_bid bid = {.oid = OID, .form = form, .n_form = 2, .doc = doc, .no_letter = true,
+                       .gcm_oaep = true};
+    bo_sbid_seal(b, &bid, out);
 }
 
 static bool any_sent(void *arg)
@@ -308,18 +189,17 @@ static void kill_node_mid_decryption(void **state)
     const char *A = W.srv.url, *B = NODE_B.url;
     const char *ab[2] = {A, B};
     char doc[700], env[NBD][800];
-    uint8_t commit[NBD][32];
 
     /* the bids, sealed before the opening exists (the package names its oid) */
     int64_t t0 = bo_clock_mono_ms();
     snprintf(doc, sizeof(doc), "%s/technical.bin", W.dir);
     make_doc(doc, (size_t)BID_MIB << 20);
     for (int i = 0; i < NBD; i++) {
-        bidder *b = &BD[i];
+        bo_sbid *b = &BD[i];
         char price[32];
         snprintf(price, sizeof(price), "%d.%02d", 2000000 + 12345 * i, 50 + i);
         snprintf(env[i], sizeof(env[i]), "%s/%s.cms", W.dir, b->name);
-        seal(b, price, doc, env[i], commit[i]);
+        seal(b, price, doc, env[i]);
     }
     int64_t t_sealed = bo_clock_mono_ms();
 
@@ -344,7 +224,7 @@ static void kill_node_mid_decryption(void **state)
     assert_int_equal(bo_world_connect_all(&W, first, 2, 20000), 2);
     tc *a_side[3 + NBD] = {SUP_A, HOST, OBS_A};
     for (int i = 0; i < NBD; i++) {
-        BD[i].t = bidder_tc(&BD[i], ab, 2);
+        BD[i].t = bo_sbid_tc(&W, &BD[i], ab, 2, OID);
         a_side[3 + i] = BD[i].t;
     }
     const size_t n_a = 3 + NBD;
@@ -355,25 +235,11 @@ static void kill_node_mid_decryption(void **state)
         assert_int_equal(bo_world_register(&W, BD[i].t), BO_E_OK);
         assert_int_equal(bo_world_signin(&W, BD[i].t), BO_E_OK);
     }
-    for (int i = 0; i < NBD; i++) {
-        bo_submit_opts o;
-        memset(&o, 0, sizeof(o));
-        o.oid = OID;
-        o.envelope = env[i];
-        o.commit = commit[i];
-        o.store_dir = STORE;
-        o.done = on_done;
-        o.ud = &BD[i];
-        assert_int_equal(bo_client_submit_ex(BD[i].t->c, &o, NULL), BO_E_OK);
-    }
-    int64_t left = DEADLINE_MS - (bo_clock_mono_ms() - t_created) - 1000;
-    bo_client_run_until(&W.loop, all_submitted, NULL, left > 0 ? left : 1);
-    int64_t t_up = bo_clock_mono_ms();
     for (int i = 0; i < NBD; i++)
-        if (!BD[i].done || BD[i].err)
-            fail_msg("%s: submission %s: %s %s %s", BD[i].name,
-                     BD[i].done ? "failed" : "not done before the deadline",
-                     bo_err_name(BD[i].err), BD[i].code, BD[i].msg);
+        bo_sbid_submit_start(&BD[i], OID, env[i], BD[i].commit);
+    int64_t left = DEADLINE_MS - (bo_clock_mono_ms() - t_created) - 1000;
+    bo_sbid_wait_submitted(&W, BD, NBD, left, false);
+    int64_t t_up = bo_clock_mono_ms();
     printf("# sealed 4 x %d MiB in %lld ms; registered, signed in and uploaded through A in "
            "%lld ms\n",
            BID_MIB, (long long)(t_sealed - t0), (long long)(t_up - t_created));
@@ -384,7 +250,7 @@ static void kill_node_mid_decryption(void **state)
 
     /* two responders now (their clients rejoin A once), then the decryption starts on A */
     for (int i = 0; i < N_EARLY; i++)
-        attach(&BD[i]);
+        bo_sbid_attach(&BD[i], NULL);
     for (int round = 0; round < 100; round++) {
         bool ok = true;
         for (int i = 0; i < N_EARLY; i++)
@@ -425,15 +291,12 @@ static void kill_node_mid_decryption(void **state)
     for (size_t i = 0; i < n_a; i++)
         recovered_at_kill[i] = a_side[i]->recovered_joins;
     for (int i = N_EARLY; i < NBD; i++)
-        attach(&BD[i]);
+        bo_sbid_attach(&BD[i], NULL);
     rejoin rj = {a_side, n_a, joins_at_kill};
     assert_int_equal(bo_client_run_until(&W.loop, all_rejoined, &rj, 30000), BO_E_OK);
     int64_t t_moved = bo_clock_mono_ms();
     if (bo_client_run_until(&W.loop, all_opened, NULL, 90000) != BO_E_OK) {
-        for (int i = 0; i < NBD; i++)
-            fprintf(stderr, "%s: %u requests, %u sent, %u opened, %u refused (%s), %u failed\n",
-                    BD[i].name, BD[i].requests, BD[i].sent, BD[i].opened, BD[i].refused,
-                    BD[i].last_refusal, BD[i].failed);
+        bo_sbid_print(BD, NBD);
         bo_h_server_dump_log(&NODE_B);
         fail_msg("not every bid opened on B");
     }
@@ -464,7 +327,7 @@ static void kill_node_mid_decryption(void **state)
      * E_NOT_FOUND and a new request followed */
     unsigned reissued = 0;
     for (int i = 0; i < NBD; i++) {
-        bidder *b = &BD[i];
+        bo_sbid *b = &BD[i];
         printf("# %s: %u requests, %u responses sent, %u refused%s%s, opened %u\n", b->name,
                b->requests, b->sent, b->refused, b->refused ? ": " : "", b->last_refusal,
                b->opened);
@@ -512,17 +375,7 @@ static void kill_node_mid_decryption(void **state)
            (unsigned long long)tc_last_seq(OBS_B, "pub"));
 
     /* cleanup: responders first (their jobs), then the clients; B stops cleanly */
-    for (int i = 0; i < NBD; i++) {
-        bo_responder_free(BD[i].resp);
-        BD[i].resp = NULL;
-    }
-    bo_world_run(&W, 300);
-    for (int i = 0; i < NBD; i++) {
-        tc_free(BD[i].t);
-        BD[i].t = NULL;
-        bo_key_free(BD[i].key);
-        BD[i].key = NULL;
-    }
+    bo_sbid_release(&W, BD, NBD);
     tc *all[] = {SUP_A, HOST, OBS_A, SUP_B, OBS_B};
     for (size_t i = 0; i < 5; i++)
         tc_free(all[i]);
@@ -544,26 +397,15 @@ static int setup(void **state)
     snprintf(vault, sizeof(vault), "%s/data/vault", W.srv.dir);
     const char *args[] = {"--redis", sock, "--vault", vault, "--node", "B", NULL};
     bo_world_node(&W, &NODE_B, "nodeB", args);
-    for (int i = 0; i < NBD; i++) {
-        BD[i].name = NAMES[i];
-        snprintf(BD[i].dir, sizeof(BD[i].dir), "%s/bidders/%s", W.pki, NAMES[i]);
-        bo_world_bidder_field(&W, NAMES[i], "uscc", BD[i].uscc);
-    }
+    for (int i = 0; i < NBD; i++)
+        bo_sbid_init_index(&BD[i], &W, NAMES[i], STORE);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < NBD; i++) {
-        bo_responder_free(BD[i].resp);
-        BD[i].resp = NULL;
-    }
-    bo_world_run(&W, 200);
-    for (int i = 0; i < NBD; i++) {
-        tc_free(BD[i].t);
-        bo_key_free(BD[i].key);
-    }
+    bo_sbid_release(&W, BD, NBD);
     tc_free(SUP_A);
     tc_free(HOST);
     tc_free(OBS_A);

@@ -44,6 +44,7 @@
 #include "bo/transcript.h"
 #include "bo/wire.h"
 #include "bo_itest.h"
+#include "bo_sbid.h"
 #include "bo_ocds.h"
 #include "bo_tamper.h"
 
@@ -58,34 +59,13 @@ static const char *const PRICES[NB] = {"1033333.13", "1000000.10", "1044444.14"}
 #define OBJECTION "第2名的报价大写与小写不一致，请核实。"
 #define ANSWER "已核对投标文件，大小写一致，唱标无误。"
 
-typedef struct resp_state {
-    bool opened, failed;
-    char msg[400];
-} resp_state;
-
-typedef struct bidder {
-    const char *name;
-    char dir[700];
-    char uscc[19];
-    tc *t;
-    bo_key *enc;
-    bo_responder *r;
-    resp_state st;
-} bidder;
-
-static bidder BD[NB];
+static bo_sbid BD[NB];
 static bo_world W;
 static char STORE[600], OUT[700];
 static tc *HOST, *OBS;
 static char FINAL_HASH[65]; /* opening_closed.record_hash, hex */
 
 /* ------------------------------------------------------------------ helpers ---- */
-
-static const char *bfile(const bidder *b, const char *what, char out[800])
-{
-    snprintf(out, 800, "%s/%s", b->dir, what);
-    return out;
-}
 
 static const char *cli_bin(void)
 {
@@ -188,101 +168,15 @@ static void wait_for(tc *t, const char *kind, const char *text, size_t n, int ti
 
 /* ---------------------------------------------------------------- bidding ---- */
 
-static void seal(bidder *b, const char *price, const char *out, uint8_t commit[32])
-{
-    char cert[800], key[800], enc[800], detail[400] = "";
-    bo_blob_list sc = {0}, ec = {0};
-    assert_int_equal(bo_pem_chain_load(bfile(b, "sign-cert.pem", cert), &sc), BO_E_OK);
-    assert_int_equal(bo_pem_chain_load(bfile(b, "enc-cert.pem", enc), &ec), BO_E_OK);
-    bo_err e;
-    bo_key *k = bo_key_load(bfile(b, "sign-key.pem", key), NULL, &e, detail, sizeof(detail));
-    assert_non_null(k);
-    bo_package_field form[2] = {{"price", price}, {"duration", "180"}};
-    static const uint8_t letter[] = "投标函：我方愿按招标文件的要求承包本工程。";
-    bo_package_doc docs[1] = {{"投标函.txt", NULL, letter, sizeof(letter) - 1}};
-    bo_package_spec spec = {.oid = OID, .uscc = b->uscc, .form = form, .n_form = 2,
-                            .docs = docs, .n_docs = 1, .sign_cert_der = sc.list.v[0].p,
-                            .sign_cert_len = sc.list.v[0].len};
-    bo_seal_opts o;
-    memset(&o, 0, sizeof(o));
-    o.cipher = BO_SEAL_AES256_GCM;
-    o.rsa_padding = BO_SEAL_RSA_OAEP_SHA256;
-    o.oid = OID;
-    o.uscc = b->uscc;
-    bo_seal_result res;
-    memset(&res, 0, sizeof(res));
-    e = bo_seal_package(&spec, k, &o, &ec.list.v[0], 1, out, &res, detail, sizeof(detail));
-    if (e)
-        fail_msg("seal %s: %s %s", b->name, bo_err_name(e), detail);
-    memcpy(commit, res.record.commitment, 32);
-    bo_seal_result_cleanup(&res);
-    bo_key_free(k);
-    bo_blob_list_cleanup(&sc);
-    bo_blob_list_cleanup(&ec);
-}
-
-typedef struct sub {
-    bool done, receipt;
-    bo_err err;
-    char code[48], msg[300];
-} sub;
-
-static void on_sub_done(void *ud, bo_err err, const char *code, const char *msg,
-                        const bo_submit_result *res)
-{
-    sub *s = ud;
-    s->done = true;
-    s->err = err;
-    s->receipt = res->receipt && res->receipt_verified;
-    snprintf(s->code, sizeof(s->code), "%s", code ? code : "");
-    snprintf(s->msg, sizeof(s->msg), "%s", msg ? msg : "");
-}
-
-static bool sub_done(void *arg)
-{
-    return ((sub *)arg)->done;
-}
-
-static void submit(bidder *b, const char *price)
+/* Seal b's bid (the opening's form: price, duration) and submit it. */
+static void submit(bo_sbid *b, const char *price)
 {
     char env[800];
-    uint8_t commit[32];
     snprintf(env, sizeof(env), "%s/%s.cms", W.dir, b->name);
-    seal(b, price, env, commit);
-    sub s = {0};
-    bo_submit_opts o;
-    memset(&o, 0, sizeof(o));
-    o.oid = OID;
-    o.envelope = env;
-    o.commit = commit;
-    o.store_dir = STORE;
-    o.done = on_sub_done;
-    o.ud = &s;
-    assert_int_equal(bo_client_submit_ex(b->t->c, &o, NULL), BO_E_OK);
-    bo_client_run_until(&W.loop, sub_done, &s, 60000);
-    if (!s.done || s.err || !s.receipt)
-        fail_msg("%s: submission: %s %s %s", b->name, bo_err_name(s.err), s.code, s.msg);
-}
-
-static void on_status(void *ud, const bo_responder_status *st)
-{
-    resp_state *r = ud;
-    if (st->what == BO_RESP_OPENED)
-        r->opened = true;
-    else if (st->what == BO_RESP_FAILED || st->what == BO_RESP_REFUSED) {
-        r->failed = true;
-        snprintf(r->msg, sizeof(r->msg), "%s %s", st->code ? st->code : "",
-                 st->msg ? st->msg : "");
-    }
-}
-
-static bool all_opened(void *arg)
-{
-    (void)arg;
-    for (int i = 0; i < NB; i++)
-        if (!BD[i].st.failed && !BD[i].st.opened)
-            return false;
-    return true;
+    bo_package_field form[2] = {{"price", price}, {"duration", "180"}};
+    bo_sbid_bid bid = {.oid = OID, .form = form, .n_form = 2, .gcm_oaep = true};
+    bo_sbid_seal(b, &bid, env);
+    bo_sbid_submit(&W, b, OID, env, b->commit, 60000);
 }
 
 /* An export request through t, waited for (offset 0). */
@@ -325,19 +219,11 @@ static void opening(void **state)
     assert_int_equal(export_req(OBS, "record"), BO_E_FORBIDDEN);
 
     for (int i = 0; i < NB; i++) {
-        bidder *b = &BD[i];
-        b->name = NAMES[i];
-        snprintf(b->dir, sizeof(b->dir), "%s/bidders/%s", W.pki, b->name);
-        char p[800], detail[300];
-        bo_blob_list sc = {0};
-        assert_int_equal(bo_pem_chain_load(bfile(b, "sign-cert.pem", p), &sc), BO_E_OK);
-        assert_int_equal(bo_cert_uscc(sc.list.v[0].p, sc.list.v[0].len, NULL, b->uscc),
-                         BO_E_OK);
-        bo_blob_list_cleanup(&sc);
-        bo_err e;
-        b->enc = bo_key_load(bfile(b, "enc-key.pem", p), NULL, &e, detail, sizeof(detail));
-        if (!b->enc)
-            fail_msg("%s: %s", p, detail);
+        bo_sbid *b = &BD[i];
+        char dir[700];
+        snprintf(dir, sizeof(dir), "%s/bidders/%s", W.pki, NAMES[i]);
+        bo_sbid_init_dir(b, NAMES[i], dir, STORE);
+        b->key = bo_sbid_load_key(b->enc_key);
         b->t = bo_world_bidder(&W, b->name, true, OID);
         assert_true(bo_world_connect(&W, b->t));
         assert_int_equal(bo_world_register(&W, b->t), BO_E_OK);
@@ -350,25 +236,15 @@ static void opening(void **state)
 
     /* remote decryption */
     wait_for(HOST, "bidders_revealed", NULL, 1, DEADLINE_MS + 20000);
-    for (int i = 0; i < NB; i++) {
-        bo_responder_opts o;
-        memset(&o, 0, sizeof(o));
-        o.enc_key = BD[i].enc;
-        o.store_dir = STORE;
-        o.on_status = on_status;
-        o.ud = &BD[i].st;
-        bo_err err;
-        BD[i].r = bo_responder_new(BD[i].t->c, &o, &err);
-        if (!BD[i].r)
-            fail_msg("%s: responder: %s", BD[i].name, bo_err_name(err));
-    }
+    for (int i = 0; i < NB; i++)
+        bo_sbid_attach(&BD[i], NULL);
     bo_world_run(&W, 300);
     REQ(HOST, bo_client_decrypt_start(HOST->c, OID, 300, tc_on_reply, HOST));
     expect_reply(HOST, BO_E_OK, "decrypt_start");
-    bo_client_run_until(&W.loop, all_opened, NULL, 90000);
+    bo_sbid_wait_opened(&W, BD, NB, 90000);
     for (int i = 0; i < NB; i++)
-        if (!BD[i].st.opened)
-            fail_msg("%s: not opened: %s", BD[i].name, BD[i].st.msg);
+        if (!BD[i].opened)
+            fail_msg("%s: not opened: %s", BD[i].name, BD[i].why);
     wait_for(OBS, "phase_changed", "\"to\":\"announcing\"", 1, 20000);
 
     /* draw, announcement, benchmark */
@@ -549,7 +425,7 @@ static int verify_file(const char *file, bool json, char **out)
 }
 
 /* The seq of b's bid_form in a transcript file. */
-static uint64_t form_seq(const char *path, const bidder *b)
+static uint64_t form_seq(const char *path, const bo_sbid *b)
 {
     size_t n;
     char *bytes = slurp(path, &n);
@@ -752,11 +628,7 @@ static void forgeries(void **state)
                                            (const uint8_t *)rh->via.bin.ptr),
                      BO_E_OK);
     msgpack_zone_free(z);
-    char key[800], detail[200];
-    bo_err err;
-    bo_key *k0 = bo_key_load(bfile(&BD[0], "sign-key.pem", key), NULL, &err, detail,
-                             sizeof(detail));
-    assert_non_null(k0);
+    bo_key *k0 = bo_sbid_load_key(BD[0].sign_key);
     assert_int_equal(bo_key_sign(k0, BO_CTX_CONFIRM, pl.data, pl.len, &sig), BO_E_OK);
     bo_key_free(k0);
     bo_tamper_set_bin(e, "sig", sig.data, sig.len);
@@ -804,15 +676,7 @@ static void forgeries(void **state)
 static void clean_stop(void **state)
 {
     (void)state;
-    for (int i = 0; i < NB; i++) {
-        bo_responder_free(BD[i].r);
-        BD[i].r = NULL;
-    }
-    bo_world_run(&W, 100);
-    for (int i = 0; i < NB; i++) {
-        tc_free(BD[i].t);
-        BD[i].t = NULL;
-    }
+    bo_sbid_release(&W, BD, NB);
     tc_free(HOST);
     tc_free(OBS);
     HOST = OBS = NULL;
@@ -831,16 +695,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < NB; i++)
-        bo_responder_free(BD[i].r);
-    bo_world_run(&W, 100);
-    for (int i = 0; i < NB; i++)
-        tc_free(BD[i].t);
+    bo_sbid_release(&W, BD, NB);
     tc_free(HOST);
     tc_free(OBS);
     bo_world_run(&W, 100);
-    for (int i = 0; i < NB; i++)
-        bo_key_free(BD[i].enc);
     bo_world_down(&W);
     return 0;
 }

@@ -56,6 +56,7 @@
 #include "bo/submit.h"
 #include "bo/uscc.h"
 #include "bo_itest.h"
+#include "bo_sbid.h"
 #include "bo_softhsm.h"
 
 extern char **environ;
@@ -68,27 +69,13 @@ extern char **environ;
 #define DEADLINE_MS 45000
 #define TOKEN_ORG "杭州钱塘智能装备有限公司"
 #define TOKEN_PERSON "周敏"
+#define TK_PRICE "7654321.00"
+#define B2_PRICE "7777777.77"
 
 enum { TK, B2, NB };
 
-typedef struct bidder {
-    const char *name;
-    char sign_cert[900], sign_key[900], enc_cert[900], enc_key[900];
-    char uscc[19];
-    char price[32];
-    tc *t;
-    bo_responder *resp;
-    uint8_t env_sha[32];
-    bool done, verified;
-    bo_err err;
-    char code[48], msg[400];
-    bool opened, failed, refused;
-    bo_stage stage;
-    char why[700];
-} bidder;
-
 static bo_world W;
-static bidder BD[NB];
+static bo_sbid BD[NB]; /* t1-token (made in prep), b2-p256 of the demo PKI */
 static char STORE[600];
 static char CA[600]; /* the server's TLS CA */
 static const char *SKIP_WHY;
@@ -221,7 +208,7 @@ static void prep(const char *pki, void *ud)
           TOKDIR, pki, pki);
 
     /* t1-token: a signing key in a file, the encryption key in the token */
-    bidder *b = &BD[TK];
+    bo_sbid *b = &BD[TK];
     char dir[700];
     snprintf(dir, sizeof(dir), "%s/bidders/t1-token", pki);
     assert_int_equal(mkdir(dir, 0700), 0);
@@ -254,123 +241,6 @@ static void prep(const char *pki, void *ud)
 
 /* ------------------------------------------------------------------ helpers ---- */
 
-static bo_key *load_file_key(const char *path)
-{
-    char detail[300] = "";
-    bo_err e;
-    bo_key *k = bo_key_load(path, NULL, &e, detail, sizeof(detail));
-    if (!k)
-        fail_msg("%s: %s", path, detail);
-    return k;
-}
-
-/* b2-p256 seals with the library. */
-static void seal(bidder *b, const char *out, uint8_t commit[32])
-{
-    char detail[400] = "";
-    bo_blob_list sc = {0}, ec = {0};
-    assert_int_equal(bo_pem_chain_load(b->sign_cert, &sc), BO_E_OK);
-    assert_int_equal(bo_pem_chain_load(b->enc_cert, &ec), BO_E_OK);
-    bo_key *k = load_file_key(b->sign_key);
-    bo_package_field form[1] = {{"price", b->price}};
-    static const uint8_t letter[] = "投标函：我方愿按招标文件的要求承包本工程。";
-    bo_package_doc docs[1] = {{"投标函.txt", NULL, letter, sizeof(letter) - 1}};
-    bo_package_spec spec = {.oid = OID, .uscc = b->uscc, .form = form, .n_form = 1,
-                            .docs = docs, .n_docs = 1, .sign_cert_der = sc.list.v[0].p,
-                            .sign_cert_len = sc.list.v[0].len};
-    bo_seal_opts o;
-    memset(&o, 0, sizeof(o));
-    o.oid = OID;
-    o.uscc = b->uscc;
-    bo_seal_result res;
-    memset(&res, 0, sizeof(res));
-    bo_err e = bo_seal_package(&spec, k, &o, &ec.list.v[0], 1, out, &res, detail, sizeof(detail));
-    if (e)
-        fail_msg("seal %s: %s %s", b->name, bo_err_name(e), detail);
-    memcpy(commit, res.record.commitment, 32);
-    memcpy(b->env_sha, res.record.env_sha256, 32);
-    bo_seal_result_cleanup(&res);
-    bo_key_free(k);
-    bo_blob_list_cleanup(&sc);
-    bo_blob_list_cleanup(&ec);
-}
-
-static void on_done(void *ud, bo_err err, const char *code, const char *msg,
-                    const bo_submit_result *res)
-{
-    bidder *b = ud;
-    b->done = true;
-    b->err = err;
-    snprintf(b->code, sizeof(b->code), "%s", code ? code : "");
-    snprintf(b->msg, sizeof(b->msg), "%s", msg ? msg : "");
-    b->verified = res->receipt && res->receipt_verified;
-}
-
-static bool sub_done(void *arg)
-{
-    return ((bidder *)arg)->done;
-}
-
-static void submit(bidder *b, const char *env, const uint8_t commit[32])
-{
-    bo_submit_opts o;
-    memset(&o, 0, sizeof(o));
-    o.oid = OID;
-    o.envelope = env;
-    o.commit = commit;
-    o.store_dir = STORE;
-    o.done = on_done;
-    o.ud = b;
-    b->done = false;
-    assert_int_equal(bo_client_submit_ex(b->t->c, &o, NULL), BO_E_OK);
-    bo_client_run_until(&W.loop, sub_done, b, 30000);
-    if (!b->done || b->err || !b->verified)
-        fail_msg("%s: submission %s: %s %s %s", b->name, b->done ? "failed" : "timed out",
-                 bo_err_name(b->err), b->code, b->msg);
-}
-
-static void on_status(void *ud, const bo_responder_status *st)
-{
-    bidder *b = ud;
-    switch (st->what) {
-    case BO_RESP_OPENED:
-        b->opened = true;
-        break;
-    case BO_RESP_FAILED:
-        b->failed = true;
-        b->stage = st->stage;
-        snprintf(b->why, sizeof(b->why), "%s", st->msg ? st->msg : "");
-        break;
-    case BO_RESP_REFUSED:
-        b->refused = true;
-        snprintf(b->why, sizeof(b->why), "%s %s", st->code ? st->code : "",
-                 st->msg ? st->msg : "");
-        break;
-    default:
-        break;
-    }
-}
-
-static void attach(bidder *b, const bo_key *key)
-{
-    b->opened = b->failed = b->refused = false;
-    bo_responder_opts o;
-    memset(&o, 0, sizeof(o));
-    o.enc_key = key;
-    o.store_dir = STORE;
-    o.on_status = on_status;
-    o.ud = b;
-    bo_err err;
-    b->resp = bo_responder_new(b->t->c, &o, &err);
-    assert_non_null(b->resp);
-}
-
-static bool settled(void *arg)
-{
-    bidder *b = arg;
-    return b->opened || b->failed || b->refused;
-}
-
 /* A string member of a JSON object ("" when absent). */
 static const char *jstr(json_t *o, const char *key)
 {
@@ -383,7 +253,7 @@ static const char *jstr(json_t *o, const char *key)
  * [oid, uscc, req, stage, error, cert_fpr], docs/protocol.md §10) with its signing key. */
 static void check_diagnostic(const tc_event *dg)
 {
-    bidder *tk = &BD[TK];
+    bo_sbid *tk = &BD[TK];
     json_error_t je;
     json_t *j = json_loads(dg->body_json, 0, &je);
     if (!j)
@@ -436,19 +306,10 @@ static void token_bidder_opens(void **state)
         skip();
     }
     /* the bidders: t1-token (made in prep) and b2-p256 from the demo PKI */
-    bidder *tk = &BD[TK], *b2 = &BD[B2];
+    bo_sbid *tk = &BD[TK], *b2 = &BD[B2];
     tk->name = "t1-token";
-    b2->name = "b2-p256";
-    char rel[512];
-    bo_h_path(b2->sign_cert, W.pki, bo_world_bidder_field(&W, "b2-p256", "sign_cert", rel));
-    bo_h_path(b2->sign_key, W.pki, bo_world_bidder_field(&W, "b2-p256", "sign_key", rel));
-    bo_h_path(b2->enc_cert, W.pki, bo_world_bidder_field(&W, "b2-p256", "enc_cert", rel));
-    bo_h_path(b2->enc_key, W.pki, bo_world_bidder_field(&W, "b2-p256", "enc_key", rel));
-    bo_world_bidder_field(&W, "b2-p256", "uscc", rel);
-    assert_int_equal(strlen(rel), 18);
-    memcpy(b2->uscc, rel, 19);
-    snprintf(tk->price, sizeof(tk->price), "7654321.00");
-    snprintf(b2->price, sizeof(b2->price), "7777777.77");
+    tk->store = STORE;
+    bo_sbid_init_index(b2, &W, "b2-p256", STORE);
 
     tc *h0 = bo_world_staff(&W, "host", "host", NULL);
     assert_true(bo_world_connect(&W, h0));
@@ -461,8 +322,7 @@ static void token_bidder_opens(void **state)
     assert_true(bo_world_connect(&W, sup));
 
     /* b2-p256 through the library: registration, sign-in, its sealed bid */
-    b2->t = tc_new(W.ctx, b2->name, W.srv.url, "bidder", b2->sign_cert, b2->sign_key,
-                   b2->enc_cert, OID);
+    b2->t = bo_sbid_tc(&W, b2, NULL, 0, OID);
     assert_true(bo_world_connect(&W, b2->t));
     bo_err e = bo_world_register(&W, b2->t);
     if (e)
@@ -472,10 +332,11 @@ static void token_bidder_opens(void **state)
         bo_world_run(&W, 200); /* sign-in opens at checkin_at */
     assert_int_equal(e, BO_E_OK);
     char env[800];
-    uint8_t commit[32];
     snprintf(env, sizeof(env), "%s/b2.cms", W.dir);
-    seal(b2, env, commit);
-    submit(b2, env, commit);
+    bo_package_field b2form[1] = {{"price", B2_PRICE}};
+    bo_sbid_bid b2bid = {.oid = OID, .form = b2form, .n_form = 1};
+    bo_sbid_seal(b2, &b2bid, env);
+    bo_sbid_submit(&W, b2, OID, env, b2->commit, 30000);
 
     /* t1-token with the command line: seal to the token's certificate, register, submit,
      * sign in */
@@ -486,7 +347,7 @@ static void token_bidder_opens(void **state)
     fputs("投标函：我方愿按招标文件的要求承包本工程。\n", f);
     fclose(f);
     snprintf(tkenv, sizeof(tkenv), "%s/t1.cms", W.dir);
-    snprintf(form, sizeof(form), "price=%s", tk->price);
+    snprintf(form, sizeof(form), "price=%s", TK_PRICE);
 #define CONN "--server", W.srv.url, "--ca", CA, "--cert", tk->sign_cert, "--key", tk->sign_key, \
              "--enc-cert", tk->enc_cert
     const char *seal_argv[] = {cli_bin(), "seal", "--oid", OID, "--form", form, "--doc", letter,
@@ -556,8 +417,7 @@ static void token_bidder_opens(void **state)
     assert_int_equal(tc_count(host, "bid_decrypted"), 0);
 
     /* b2-p256 answers with its key file (library) */
-    bo_key *b2key = load_file_key(b2->enc_key);
-    attach(b2, b2key);
+    bo_sbid_attach(b2, NULL);
 
     /* the PIN: the same command answers with the key used in the token */
     const char *dec_ok[] = {cli_bin(), "bidder", "--oid", OID, "--decrypt", "--enc-key", URI,
@@ -565,9 +425,9 @@ static void token_bidder_opens(void **state)
     rc = run_argv(dec_ok, out, sizeof(out), 100000);
     if (rc != 0 || !strstr(out, "解密成功"))
         fail_msg("bidopen bidder --decrypt with the token: exit %d: %s", rc, out);
-    assert_int_equal(bo_client_run_until(&W.loop, settled, b2, 60000), BO_E_OK);
+    assert_int_equal(bo_client_run_until(&W.loop, bo_sbid_settled, b2, 60000), BO_E_OK);
     if (!b2->opened)
-        fail_msg("b2-p256: failed %d refused %d: %s", b2->failed, b2->refused, b2->why);
+        fail_msg("b2-p256: failed %u refused %u: %s", b2->failed, b2->refused, b2->why);
     assert_true(tc_wait_event(&W.loop, host, "bid_decrypted", 10000));
     for (int k = 0; k < 50 && tc_count(host, "bid_decrypted") < 2; k++)
         bo_world_run(&W, 200);
@@ -579,7 +439,7 @@ static void token_bidder_opens(void **state)
         for (size_t i = 0; i < sup->n_events; i++)
             form_seen |= !strcmp(sup->events[i].kind, "bid_form") &&
                          strstr(sup->events[i].body_json, tk->uscc) &&
-                         strstr(sup->events[i].body_json, tk->price);
+                         strstr(sup->events[i].body_json, TK_PRICE);
         if (!form_seen)
             bo_world_run(&W, 200);
     }
@@ -623,7 +483,7 @@ static void token_bidder_opens(void **state)
     assert_int_equal(bo_package_verify(rd, sc.list.v[0].p, sc.list.v[0].len), BO_E_OK);
     bo_blob_list_cleanup(&sc);
     assert_string_equal(bo_package_uscc(rd), tk->uscc);
-    assert_string_equal(bo_package_form_get(rd, "price"), tk->price);
+    assert_string_equal(bo_package_form_get(rd, "price"), TK_PRICE);
     assert_int_equal(bo_package_read_docs(rd, NULL, NULL, detail, sizeof(detail)), BO_E_OK);
     bo_package_close(rd);
 
@@ -645,10 +505,8 @@ static void token_bidder_opens(void **state)
     assert_null(strstr(x + 1, "extractable"));
     printf("# %s\n", line);
 
-    bo_responder_free(b2->resp);
-    b2->resp = NULL;
+    bo_sbid_detach(b2);
     bo_world_run(&W, 300);
-    bo_key_free(b2key);
     tc_free(b2->t);
     b2->t = NULL;
     tc_free(host);
@@ -677,13 +535,7 @@ static int teardown(void **state)
     (void)state;
     if (SKIP_WHY)
         return 0;
-    for (int i = 0; i < NB; i++) {
-        bo_responder_free(BD[i].resp);
-        BD[i].resp = NULL;
-    }
-    bo_world_run(&W, 100);
-    for (int i = 0; i < NB; i++)
-        tc_free(BD[i].t);
+    bo_sbid_release(&W, BD, NB);
     bo_world_down(&W);
     return 0;
 }
