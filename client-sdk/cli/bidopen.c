@@ -1060,8 +1060,14 @@ static void on_event(void *ud, const bo_client_event *ev)
                          bo_mpo_u64(ev->body, "signed_in", &s->n_signed_in);
     } else if (strcmp(ev->kind, "bidder_registered") == 0 && own_uscc(s, ev->body)) {
         s->registered = true;
-    } else if (strcmp(ev->kind, "bidder_signed_in") == 0 && own_uscc(s, ev->body)) {
-        s->signed_in = true;
+    } else if (strcmp(ev->kind, "bidder_signed_in") == 0) {
+        /* After the deadline sign-ins are public but only staff get a `tally`: a view that
+         * has counts (from its snapshot) counts them itself; a tally, which follows every
+         * change, sets the exact figures again (protocol.md §6) */
+        if (s->have_counts)
+            s->n_signed_in++;
+        if (own_uscc(s, ev->body))
+            s->signed_in = true;
     } else if (strcmp(ev->kind, "bid_submitted") == 0 && own_uscc(s, ev->body)) {
         s->have_bid = true;
     } else if (strcmp(ev->kind, "bid_decrypted") == 0 && own_uscc(s, ev->body)) {
