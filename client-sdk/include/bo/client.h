@@ -140,7 +140,8 @@ typedef struct bo_client_opts {
     const char *oid;         /* opening to join; NULL: none (create, list, blacklist); copied */
     uint32_t backoff_min_ms; /* 0: 500 */
     uint32_t backoff_max_ms; /* 0: 20000 */
-    unsigned max_retries;    /* failed attempts in a row before FAILED; 0: never give up */
+    unsigned max_retries;    /* retries of a failed attempt before FAILED (FAILED after
+                              * max_retries + 1 failures in a row); 0: never give up */
     unsigned queue_max;      /* outgoing frames queued; 0: BO_CLIENT_QUEUE_MAX */
     bo_client_callbacks cb;  /* any may be NULL */
     void *ud;                /* passed to every callback */
