@@ -594,6 +594,8 @@ static void check_heads(vctx *v)
     uint64_t last = v->max; /* the last event a head should cover (heads need none) */
     while (last && v->by_seq[last] && v->by_seq[last]->te->ev.kind == BO_EV_HEAD_SIGNED)
         last--;
+    if (closed_at) /* also where the replay cannot go (a public transcript) */
+        v->sum->closed = true;
     if (closed_at && covered < closed_at)
         report(v, BO_VERIFY_ERROR, "head", closed_at,
                "no server signature covers the close: the last verified signed head covers "

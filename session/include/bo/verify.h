@@ -79,7 +79,7 @@ typedef struct bo_verify_summary {
     bool replayed;                 /* the whole log went through bo_session_fold */
     bool has_record;               /* record_hash is the recomputed record's SHA-256 */
     uint8_t record_hash[32];
-    bool closed;                   /* the log ends with a closed opening */
+    bool closed;                   /* the log has its opening_closed (public or full) */
 } bo_verify_summary;
 
 /** Verify a transcript (bo/transcript.h bytes) and report every finding to o->report.

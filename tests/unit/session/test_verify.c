@@ -180,6 +180,7 @@ static void clean_public(void **state)
     verify_log(&F->log, BO_TRANSCRIPT_PUBLIC, NULL, fs);
     expect_errors(fs, NULL, 0);
     assert_false(fs->sum.replayed);
+    assert_true(fs->sum.closed); /* opening_closed is public */
     /* what a public transcript cannot show is said */
     assert_true(has(fs, BO_VERIFY_UNCHECKED, "signature", "public transcript"));
     assert_true(has(fs, BO_VERIFY_UNCHECKED, "record", "not recomputed"));
