@@ -279,6 +279,8 @@ struct bo_srv {
     bool stopping;
     int64_t stop_deadline_mono;
     int64_t trim_mono;
+    uint64_t trim_accepted; /* conns_accepted at the last malloc_trim */
+    size_t trim_live;       /* wsi_live at the last malloc_trim */
     int64_t tick_mono;  /* the last housekeeping tick */
     size_t wsi_live;    /* lws connections (TLS and HTTP included) not yet destroyed */
     size_t n_authed;    /* ... of them authenticated (bo_conn in BO_CONN_AUTHED) */
