@@ -43,6 +43,7 @@
 #include "bo/submit.h"
 #include "bo/wire.h"
 #include "bo_itest.h"
+#include "bo_sbid.h"
 
 static bo_world W;
 static pid_t node_pid;
@@ -242,29 +243,12 @@ static bool submit(bidder *b, const char *oid, const char *price)
     bo_h_path(key, W.pki, bo_world_bidder_field(&W, b->name, "sign_key", rel));
     bo_h_path(enc, W.pki, bo_world_bidder_field(&W, b->name, "enc_cert", rel));
     snprintf(env, sizeof(env), "%s/%s-%s.cms", W.dir, oid, b->name);
-    bo_blob_list sc = {0}, ec = {0};
-    bo_err e;
-    bo_key *k = NULL;
-    bool ok = bo_pem_chain_load(cert, &sc) == BO_E_OK && bo_pem_chain_load(enc, &ec) == BO_E_OK &&
-              (k = bo_key_load(key, NULL, &e, detail, sizeof(detail))) != NULL;
+    bo_package_field form[2] = {{"price", price}, {"duration", "180"}};
+    bo_sbid_bid bid = {.oid = oid, .form = form, .n_form = 2, .cipher = BO_SEAL_AES256_GCM,
+                       .rsa_padding = BO_SEAL_RSA_OAEP_SHA256};
     bo_seal_result res;
-    memset(&res, 0, sizeof(res));
-    if (ok) {
-        bo_package_field form[2] = {{"price", price}, {"duration", "180"}};
-        static const uint8_t letter[] = "投标函：我方愿按招标文件的要求承包本工程。";
-        bo_package_doc docs[1] = {{"投标函.txt", NULL, letter, sizeof(letter) - 1}};
-        bo_package_spec spec = {.oid = oid, .uscc = b->uscc, .form = form, .n_form = 2,
-                                .docs = docs, .n_docs = 1, .sign_cert_der = sc.list.v[0].p,
-                                .sign_cert_len = sc.list.v[0].len};
-        bo_seal_opts o;
-        memset(&o, 0, sizeof(o));
-        o.cipher = BO_SEAL_AES256_GCM;
-        o.rsa_padding = BO_SEAL_RSA_OAEP_SHA256;
-        o.oid = oid;
-        o.uscc = b->uscc;
-        e = bo_seal_package(&spec, k, &o, &ec.list.v[0], 1, env, &res, detail, sizeof(detail));
-        ok = e == BO_E_OK;
-    }
+    bool ok = bo_sbid_seal_with(cert, key, enc, b->uscc, &bid, env, &res, detail,
+                                sizeof(detail)) == BO_E_OK;
     CHECK(ok, "seal %s: %s", b->name, detail);
     if (ok) {
         bo_submit_opts so;
@@ -283,9 +267,6 @@ static bool submit(bidder *b, const char *oid, const char *price)
         CHECK(ok, "submit %s: %s", b->name, b->why);
     }
     bo_seal_result_cleanup(&res);
-    bo_key_free(k);
-    bo_blob_list_cleanup(&sc);
-    bo_blob_list_cleanup(&ec);
     return ok;
 }
 

@@ -52,6 +52,7 @@
 #include "bo/uscc.h"
 #include "bo/wire.h"
 #include "bo_itest.h"
+#include "bo_sbid.h"
 #include "bo_rawws.h"
 
 extern char **environ;
@@ -109,76 +110,8 @@ static void deviation(const char *fmt, ...)
     snprintf(DEVIATIONS + n, sizeof(DEVIATIONS) - n, "\n  - %s", line);
 }
 
-/* ------------------------------------------------------------ the extra CA ---- */
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    fclose(f);
-}
-
-static void issue(bo_pki_ca *ca, const char *dir, const char *what, bo_keyalg alg,
-                  unsigned usage, const char *org, const char *person, const char *uscc)
-{
-    bo_time_ms now = bo_clock_now_ms();
-    bo_pki_leaf_opts o = {.alg = alg, .subj = {.c = "CN", .o = org, .cn = person}, .uscc = uscc,
-                          .usage = usage, .not_before = now - 86400000LL,
-                          .not_after = now + 365 * 86400000LL};
-    bo_buf k, c;
-    bo_buf_init(&k, 1 << 16);
-    bo_buf_init(&c, 1 << 16);
-    assert_int_equal(bo_pki_issue(ca, &o, &k, &c, NULL), BO_E_OK);
-    char p[800];
-    snprintf(p, sizeof(p), "%s/%s-key.pem", dir, what);
-    write_file(p, k.data, k.len);
-    chmod(p, 0600);
-    snprintf(p, sizeof(p), "%s/%s-cert.pem", dir, what);
-    write_file(p, c.data, c.len);
-    bo_buf_cleanup_wipe(&k);
-    bo_buf_cleanup(&c);
-}
-
 /* Two more bidders with RSA and P-256 encryption certificates (the demo PKI has three that
- * can receive sealed bids), from a CA of their own that the server trusts. */
-static void prep(const char *pki, void *ud)
-{
-    (void)ud;
-    bo_err e;
-    bo_time_ms now = bo_clock_now_ms();
-    bo_pki_name rn = {.c = "CN", .st = "浙江", .o = "浙江省数字证书认证中心 (test)", .cn = "ZJCA X"};
-    bo_pki_ca *ca = bo_pki_ca_root(&rn, BO_KEY_EC_P256, now - 365 * 86400000LL,
-                                   now + 3650 * 86400000LL, &e);
-    assert_non_null(ca);
-    bo_buf pem;
-    bo_buf_init(&pem, 1 << 16);
-    assert_int_equal(bo_pki_ca_cert_pem(ca, &pem), BO_E_OK);
-    char p[700];
-    snprintf(p, sizeof(p), "%s/trust/ca-x.pem", pki);
-    write_file(p, pem.data, pem.len);
-    bo_buf_reset(&pem);
-    assert_int_equal(bo_pki_crl(ca, now - 3600000, now + 30 * 86400000LL, &pem), BO_E_OK);
-    snprintf(p, sizeof(p), "%s/trust/ca-x.crl", pki);
-    write_file(p, pem.data, pem.len);
-    bo_buf_cleanup(&pem);
-    static const struct {
-        const char *name, *first17, *org, *person;
-        bo_keyalg sign, enc;
-    } x[] = {{"x1-rsa", "91330100MA0009901", "杭州西湖建筑工程有限公司", "钱伟", BO_KEY_RSA,
-              BO_KEY_RSA},
-             {"x2-p256", "91330200MA0009902", "宁波港城市政工程有限公司", "孙丽", BO_KEY_EC_P256,
-              BO_KEY_EC_P256}};
-    for (size_t i = 0; i < 2; i++) {
-        char uscc[19], dir[700];
-        assert_int_equal(bo_uscc_complete(x[i].first17, uscc), BO_E_OK);
-        snprintf(dir, sizeof(dir), "%s/bidders/%s", pki, x[i].name);
-        mkdir(dir, 0700);
-        issue(ca, dir, "sign", x[i].sign, BO_PKI_SIGN, x[i].org, x[i].person, uscc);
-        issue(ca, dir, "enc", x[i].enc, BO_PKI_ENC, x[i].org, x[i].person, uscc);
-    }
-    bo_pki_ca_free(ca);
-}
+ * can receive sealed bids), from a CA of their own that the server trusts: bo_sbid_prep_x. */
 
 /* ------------------------------------------------------------------ helpers ---- */
 
@@ -427,35 +360,18 @@ static void wait_phase(tc *t, const char *to, int timeout_ms)
 static void seal(bidder *b, const char *oid, const char *price, const char *out,
                  uint8_t commit[32])
 {
-    char cert[800], key[800], enc[800], detail[400] = "";
-    bo_blob_list sc = {0}, ec = {0};
-    assert_int_equal(bo_pem_chain_load(bfile(b, "sign-cert.pem", cert), &sc), BO_E_OK);
-    assert_int_equal(bo_pem_chain_load(bfile(b, "enc-cert.pem", enc), &ec), BO_E_OK);
-    bo_err e;
-    bo_key *k = bo_key_load(bfile(b, "sign-key.pem", key), NULL, &e, detail, sizeof(detail));
-    assert_non_null(k);
+    char cert[800], key[800], enc[800], detail[400];
     bo_package_field form[2] = {{"price", price}, {"duration", "180"}};
-    static const uint8_t letter[] = "投标函：我方愿按招标文件的要求承包本工程。";
-    bo_package_doc docs[1] = {{"投标函.txt", NULL, letter, sizeof(letter) - 1}};
-    bo_package_spec spec = {.oid = oid, .uscc = b->uscc, .form = form,
-                            .n_form = strcmp(oid, OID) == 0 ? 2 : 1, .docs = docs, .n_docs = 1,
-                            .sign_cert_der = sc.list.v[0].p, .sign_cert_len = sc.list.v[0].len};
-    bo_seal_opts o;
-    memset(&o, 0, sizeof(o));
-    o.cipher = BO_SEAL_AES256_GCM;
-    o.rsa_padding = BO_SEAL_RSA_OAEP_SHA256;
-    o.oid = oid;
-    o.uscc = b->uscc;
+    bo_sbid_bid bid = {.oid = oid, .form = form, .n_form = strcmp(oid, OID) == 0 ? 2 : 1,
+                       .cipher = BO_SEAL_AES256_GCM, .rsa_padding = BO_SEAL_RSA_OAEP_SHA256};
     bo_seal_result res;
-    memset(&res, 0, sizeof(res));
-    e = bo_seal_package(&spec, k, &o, &ec.list.v[0], 1, out, &res, detail, sizeof(detail));
+    bo_err e = bo_sbid_seal_with(bfile(b, "sign-cert.pem", cert), bfile(b, "sign-key.pem", key),
+                                 bfile(b, "enc-cert.pem", enc), b->uscc, &bid, out, &res, detail,
+                                 sizeof(detail));
     if (e)
         fail_msg("seal %s: %s %s", b->name, bo_err_name(e), detail);
     memcpy(commit, res.record.commitment, 32);
     bo_seal_result_cleanup(&res);
-    bo_key_free(k);
-    bo_blob_list_cleanup(&sc);
-    bo_blob_list_cleanup(&ec);
 }
 
 typedef struct sub {
@@ -1235,7 +1151,7 @@ static void clean_stop(void **state)
 static int setup(void **state)
 {
     (void)state;
-    bo_world_up_prep(&W, "closing", NULL, prep, NULL);
+    bo_world_up_prep(&W, "closing", NULL, bo_sbid_prep_x, NULL);
     snprintf(STORE, sizeof(STORE), "%s/bids-store", W.dir);
     return 0;
 }

@@ -97,7 +97,7 @@ static void seal(bo_sbid *b, const char *price, const char *doc, const char *out
 {
     bo_package_field form[2] = {{"price", price}, {"duration", "365"}};
     bo_sbid_bid bid = {.oid = OID, .form = form, .n_form = 2, .doc = doc, .no_letter = true,
-                       .gcm_oaep = true};
+                       .cipher = BO_SEAL_AES256_GCM, .rsa_padding = BO_SEAL_RSA_OAEP_SHA256};
     bo_sbid_seal(b, &bid, out);
 }
 

@@ -174,7 +174,8 @@ static void submit(bo_sbid *b, const char *price)
     char env[800];
     snprintf(env, sizeof(env), "%s/%s.cms", W.dir, b->name);
     bo_package_field form[2] = {{"price", price}, {"duration", "180"}};
-    bo_sbid_bid bid = {.oid = OID, .form = form, .n_form = 2, .gcm_oaep = true};
+    bo_sbid_bid bid = {.oid = OID, .form = form, .n_form = 2, .cipher = BO_SEAL_AES256_GCM,
+                       .rsa_padding = BO_SEAL_RSA_OAEP_SHA256};
     bo_sbid_seal(b, &bid, env);
     bo_sbid_submit(&W, b, OID, env, b->commit, 60000);
 }

@@ -138,23 +138,24 @@ bo_key *bo_sbid_load_key(const char *path)
 
 /* --------------------------------------------------------------------- seal ---- */
 
-bo_err bo_sbid_seal_try(const bo_sbid *b, const bo_sbid_bid *bid, const char *out,
-                        bo_seal_result *res, char *detail, size_t detail_len)
+bo_err bo_sbid_seal_with(const char *sign_cert, const char *sign_key, const char *enc_cert,
+                         const char *uscc, const bo_sbid_bid *bid, const char *out,
+                         bo_seal_result *res, char *detail, size_t detail_len)
 {
     memset(res, 0, sizeof(*res));
     detail[0] = 0;
     bo_blob_list sc = {0}, ec = {0};
     bo_key *k = NULL;
-    bo_err e = bo_pem_chain_load(b->sign_cert, &sc);
+    bo_err e = bo_pem_chain_load(sign_cert, &sc);
     if (e) {
-        snprintf(detail, detail_len, "%s: cannot load", b->sign_cert);
+        snprintf(detail, detail_len, "%s: cannot load", sign_cert);
         goto out;
     }
-    if ((e = bo_pem_chain_load(b->enc_cert, &ec))) {
-        snprintf(detail, detail_len, "%s: cannot load", b->enc_cert);
+    if ((e = bo_pem_chain_load(enc_cert, &ec))) {
+        snprintf(detail, detail_len, "%s: cannot load", enc_cert);
         goto out;
     }
-    if (!(k = bo_key_load(b->sign_key, NULL, &e, detail, detail_len)))
+    if (!(k = bo_key_load(sign_key, NULL, &e, detail, detail_len)))
         goto out;
     static const uint8_t letter[] = "投标函：我方愿按招标文件的要求承包本工程。";
     bo_package_doc docs[2];
@@ -163,23 +164,28 @@ bo_err bo_sbid_seal_try(const bo_sbid *b, const bo_sbid_bid *bid, const char *ou
         docs[n_docs++] = (bo_package_doc){"投标函.txt", NULL, letter, sizeof(letter) - 1};
     if (bid->doc)
         docs[n_docs++] = (bo_package_doc){"technical.bin", bid->doc, NULL, 0};
-    bo_package_spec spec = {.oid = bid->oid, .uscc = b->uscc, .form = bid->form,
+    bo_package_spec spec = {.oid = bid->oid, .uscc = uscc, .form = bid->form,
                             .n_form = bid->n_form, .docs = docs, .n_docs = n_docs,
                             .sign_cert_der = sc.list.v[0].p, .sign_cert_len = sc.list.v[0].len};
     bo_seal_opts o;
     memset(&o, 0, sizeof(o));
-    if (bid->gcm_oaep) {
-        o.cipher = BO_SEAL_AES256_GCM;
-        o.rsa_padding = BO_SEAL_RSA_OAEP_SHA256;
-    }
+    o.cipher = bid->cipher;
+    o.rsa_padding = bid->rsa_padding;
     o.oid = bid->oid;
-    o.uscc = b->uscc;
+    o.uscc = uscc;
     e = bo_seal_package(&spec, k, &o, &ec.list.v[0], 1, out, res, detail, detail_len);
 out:
     bo_key_free(k);
     bo_blob_list_cleanup(&sc);
     bo_blob_list_cleanup(&ec);
     return e;
+}
+
+bo_err bo_sbid_seal_try(const bo_sbid *b, const bo_sbid_bid *bid, const char *out,
+                        bo_seal_result *res, char *detail, size_t detail_len)
+{
+    return bo_sbid_seal_with(b->sign_cert, b->sign_key, b->enc_cert, b->uscc, bid, out, res,
+                             detail, detail_len);
 }
 
 void bo_sbid_seal(bo_sbid *b, const bo_sbid_bid *bid, const char *out)

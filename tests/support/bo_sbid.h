@@ -71,13 +71,19 @@ typedef struct bo_sbid_bid {
     const bo_package_field *form;
     size_t n_form;
     const char *doc;
-    bool no_letter; /* technical.bin alone */
-    bool gcm_oaep;  /* AES-256-GCM and RSA-OAEP-SHA256 (else the defaults) */
+    bool no_letter;            /* technical.bin alone */
+    bo_seal_cipher cipher;     /* 0: AES-256-GCM */
+    bo_seal_rsa rsa_padding;   /* 0: RSA-OAEP-SHA256 */
 } bo_sbid_bid;
 
-/** Seal bid to b's encryption certificate, signed with its signing key, into out. res (the
- * caller cleans it up with bo_seal_result_cleanup, also on error) and detail tell how it
- * went. Does not fail the test. */
+/** Seal bid for the bidder uscc: to the encryption certificate in enc_cert, signed with the
+ * key in sign_key (its certificate: sign_cert), into out. res (the caller cleans it up with
+ * bo_seal_result_cleanup, also on error) and detail tell how it went. Does not fail the
+ * test. */
+bo_err bo_sbid_seal_with(const char *sign_cert, const char *sign_key, const char *enc_cert,
+                         const char *uscc, const bo_sbid_bid *bid, const char *out,
+                         bo_seal_result *res, char *detail, size_t detail_len);
+/** Same, with b's files and uscc. */
 bo_err bo_sbid_seal_try(const bo_sbid *b, const bo_sbid_bid *bid, const char *out,
                         bo_seal_result *res, char *detail, size_t detail_len);
 /** Same, failing the test on error; b->commit and b->env_sha are the sealed bid's. */
