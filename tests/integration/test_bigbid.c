@@ -58,6 +58,7 @@
 #include "bo/submit.h"
 #include "bo_bigdoc.h"
 #include "bo_itest.h"
+#include "bo_sbid.h"
 
 #define GIB (1ull << 30)
 #define MIB (1ull << 20)
@@ -87,67 +88,18 @@ static bo_seal_result BIG;  /* cleaned up in teardown too (a failed assertion sk
 
 /* ------------------------------------------------------------------ helpers ---- */
 
-typedef struct bidder {
-    char sign_cert[600], sign_key[600], enc_cert[600], enc_key[600], uscc[512];
-    tc *t;
-    /* submission */
-    bool done;
-    bo_err err;
-    char code[48], msg[400];
-    bool verified;
-    uint64_t progress;
-    /* decryption */
-    bool opened, failed, refused;
-    char why[700];
-} bidder;
-
-static void bidder_init(bidder *b)
-{
-    char rel[512];
-    memset(b, 0, sizeof(*b));
-    bo_h_path(b->sign_cert, W.pki, bo_world_bidder_field(&W, BIDDER, "sign_cert", rel));
-    bo_h_path(b->sign_key, W.pki, bo_world_bidder_field(&W, BIDDER, "sign_key", rel));
-    bo_h_path(b->enc_cert, W.pki, bo_world_bidder_field(&W, BIDDER, "enc_cert", rel));
-    bo_h_path(b->enc_key, W.pki, bo_world_bidder_field(&W, BIDDER, "enc_key", rel));
-    bo_world_bidder_field(&W, BIDDER, "uscc", b->uscc);
-}
-
-static bo_key *load_key(const char *path)
-{
-    char detail[300] = "";
-    bo_err e;
-    bo_key *k = bo_key_load(path, NULL, &e, detail, sizeof(detail));
-    if (!k)
-        fail_msg("%s: %s", path, detail);
-    return k;
-}
-
 /* Seal a package {price, the letter, `size` bytes of the stream of seed as technical.bin}
  * for the bidder, the document coming through a FIFO. doc_sha gets its SHA-256 as the FIFO
  * wrote it (both passes must agree). */
-static void seal_generated(bidder *b, const char *oid, uint64_t size, uint64_t seed,
+static void seal_generated(const bo_sbid *b, const char *oid, uint64_t size, uint64_t seed,
                            const char *out, bo_seal_result *res, uint8_t doc_sha[32])
 {
-    char fifo[700], detail[400] = "";
+    char fifo[700], detail[400];
     snprintf(fifo, sizeof(fifo), "%s/gen-%s.fifo", W.dir, oid);
-    bo_blob_list sc = {0}, ec = {0};
-    assert_int_equal(bo_pem_chain_load(b->sign_cert, &sc), BO_E_OK);
-    assert_int_equal(bo_pem_chain_load(b->enc_cert, &ec), BO_E_OK);
-    bo_key *k = load_key(b->sign_key);
     bo_package_field form[1] = {{"price", PRICE}};
-    static const uint8_t letter[] = "投标函：我方愿按招标文件的要求承包本工程。";
-    bo_package_doc docs[2] = {{"投标函.txt", NULL, letter, sizeof(letter) - 1},
-                              {"technical.bin", fifo, NULL, 0}};
-    bo_package_spec spec = {.oid = oid, .uscc = b->uscc, .form = form, .n_form = 1,
-                            .docs = docs, .n_docs = 2, .sign_cert_der = sc.list.v[0].p,
-                            .sign_cert_len = sc.list.v[0].len};
-    bo_seal_opts o;
-    memset(&o, 0, sizeof(o));
-    o.oid = oid;
-    o.uscc = b->uscc;
-    memset(res, 0, sizeof(*res));
+    bo_sbid_bid bid = {.oid = oid, .form = form, .n_form = 1, .doc = fifo};
     bo_bd_fifo *f = bo_bd_fifo_start(fifo, size, seed, 2);
-    bo_err e = bo_seal_package(&spec, k, &o, &ec.list.v[0], 1, out, res, detail, sizeof(detail));
+    bo_err e = bo_sbid_seal_try(b, &bid, out, res, detail, sizeof(detail));
     uint8_t sha[2][32];
     unsigned passes = bo_bd_fifo_finish(f, sha);
     if (e)
@@ -155,78 +107,11 @@ static void seal_generated(bidder *b, const char *oid, uint64_t size, uint64_t s
     assert_int_equal(passes, 2);
     assert_memory_equal(sha[0], sha[1], 32);
     memcpy(doc_sha, sha[0], 32);
-    bo_key_free(k);
-    bo_blob_list_cleanup(&sc);
-    bo_blob_list_cleanup(&ec);
-}
-
-static void on_progress(void *ud, uint64_t done, uint64_t total)
-{
-    (void)total;
-    ((bidder *)ud)->progress = done;
-}
-
-static void on_done(void *ud, bo_err err, const char *code, const char *msg,
-                    const bo_submit_result *res)
-{
-    bidder *b = ud;
-    b->done = true;
-    b->err = err;
-    snprintf(b->code, sizeof(b->code), "%s", code ? code : "");
-    snprintf(b->msg, sizeof(b->msg), "%s", msg ? msg : "");
-    b->verified = res->receipt && res->receipt_verified;
-}
-
-static bool sub_done(void *arg)
-{
-    return ((bidder *)arg)->done;
-}
-
-/* Submit and wait (at most timeout_ms); returns the milliseconds it took. */
-static int64_t submit(bidder *b, const char *oid, const char *env, const uint8_t commit[32],
-                      int64_t timeout_ms)
-{
-    b->done = false;
-    b->progress = 0;
-    bo_submit_opts o;
-    memset(&o, 0, sizeof(o));
-    o.oid = oid;
-    o.envelope = env;
-    o.commit = commit;
-    o.store_dir = STORE;
-    o.progress = on_progress;
-    o.done = on_done;
-    o.ud = b;
-    int64_t t0 = bo_clock_mono_ms();
-    assert_int_equal(bo_client_submit_ex(b->t->c, &o, NULL), BO_E_OK);
-    bo_client_run_until(&W.loop, sub_done, b, timeout_ms);
-    int64_t ms = bo_clock_mono_ms() - t0;
-    if (!b->done || b->err)
-        fail_msg("%s: submission %s after %lld ms (%llu bytes held): %s %s %s", oid,
-                 b->done ? "failed" : "timed out", (long long)ms,
-                 (unsigned long long)b->progress, bo_err_name(b->err), b->code, b->msg);
-    assert_true(b->verified);
-    return ms;
-}
-
-static void on_status(void *ud, const bo_responder_status *st)
-{
-    bidder *b = ud;
-    if (st->what == BO_RESP_OPENED)
-        b->opened = true;
-    else if (st->what == BO_RESP_FAILED || st->what == BO_RESP_REFUSED ||
-             st->what == BO_RESP_IGNORED) {
-        b->failed = st->what == BO_RESP_FAILED;
-        b->refused = st->what == BO_RESP_REFUSED;
-        snprintf(b->why, sizeof(b->why), "%s %s", st->code ? st->code : "",
-                 st->msg ? st->msg : "");
-        fprintf(stderr, "[responder] %s\n", b->why);
-    }
 }
 
 static bool opened_or_failed(void *arg)
 {
-    bidder *b = arg;
+    const bo_sbid *b = arg;
     return b->opened || b->failed;
 }
 
@@ -269,8 +154,8 @@ static void big_bid_opens_in_bounded_memory(void **state)
     (void)state;
     printf("# server measured: %s%s\n", SERVER_BIN,
            RELEASE_SERVER ? " (BO_BIGBID_SERVER_BIN)" : " (this build)");
-    bidder b;
-    bidder_init(&b);
+    bo_sbid b;
+    bo_sbid_init_index(&b, &W, BIDDER, STORE);
 
     /* the 1 GiB bid, sealed while the server idles */
     char env[700];
@@ -322,7 +207,7 @@ static void big_bid_opens_in_bounded_memory(void **state)
     b.t = bo_world_bidder(&W, BIDDER, true, OID_CALIB);
     assert_true(bo_world_connect(&W, b.t));
     assert_int_equal(bo_world_register(&W, b.t), BO_E_OK);
-    int64_t cal_ms = submit(&b, OID_CALIB, cenv, cal.record.commitment, 120000);
+    int64_t cal_ms = bo_sbid_submit(&W, &b, OID_CALIB, cenv, cal.record.commitment, 120000);
     tc_free(b.t);
     b.t = NULL;
     unlink(cenv);
@@ -360,7 +245,7 @@ static void big_bid_opens_in_bounded_memory(void **state)
 
     /* the upload */
     bo_bd_sampler_phase(smp, PH_UPLOAD);
-    int64_t up_ms = submit(&b, OID_BIG, env, big->record.commitment, deadline_ms);
+    int64_t up_ms = bo_sbid_submit(&W, &b, OID_BIG, env, big->record.commitment, deadline_ms);
     printf("# uploaded %llu bytes in %lld ms (%.1f MiB/s)\n",
            (unsigned long long)big->record.env_size, (long long)up_ms,
            (double)big->record.env_size / MIB / ((double)up_ms / 1000.0));
@@ -371,16 +256,7 @@ static void big_bid_opens_in_bounded_memory(void **state)
     assert_true(tc_wait_event(&W.loop, host, "bidders_revealed", (int)deadline_ms + 20000));
 
     /* the opening: the responder answers, the server decrypts 1 GiB */
-    bo_key *ek = load_key(b.enc_key);
-    bo_responder_opts ro;
-    memset(&ro, 0, sizeof(ro));
-    ro.enc_key = ek;
-    ro.store_dir = STORE;
-    ro.on_status = on_status;
-    ro.ud = &b;
-    bo_err err;
-    bo_responder *resp = bo_responder_new(b.t->c, &ro, &err);
-    assert_non_null(resp);
+    bo_sbid_attach(&b, NULL);
     bo_world_run(&W, 500); /* the client rejoins once for the responder */
     bo_bd_sampler_phase(smp, PH_DECRYPT);
     int64_t t_dec = bo_clock_mono_ms();
@@ -443,6 +319,7 @@ static void big_bid_opens_in_bounded_memory(void **state)
     bo_hex_encode(big->record.env_sha256, 32, hex);
     snprintf(plain, sizeof(plain), "%s/data/vault/%s/plain/%s.pkg", W.srv.dir, OID_BIG, hex);
     char detail[300] = "";
+    bo_err err;
     bo_package_reader *pr = bo_package_open(plain, &err, detail, sizeof(detail));
     if (!pr)
         fail_msg("%s: %s", plain, detail);
@@ -477,10 +354,7 @@ static void big_bid_opens_in_bounded_memory(void **state)
            (long long)(bo_clock_mono_ms() - t0));
     unlink(plain);
 
-    bo_responder_free(resp);
-    bo_world_run(&W, 200);
-    bo_key_free(ek);
-    tc_free(b.t);
+    bo_sbid_release(&W, &b, 1);
     tc_free(host);
     bo_world_run(&W, 200);
     /* the server stops cleanly after it */
