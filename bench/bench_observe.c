@@ -28,6 +28,7 @@ typedef struct oconn {
     struct lws *wsi;
     int idx;
     bool connected, joined, dead, publisher;
+    bool settled; /* its connection attempt is over (joined, or up for the mirror, or gone) */
     bo_buf rx;
     int64_t rx_t;               /* stamp of the frame being received */
     uint8_t *tx[4];             /* frames waiting (LWS_PRE headroom), FIFO */
@@ -39,6 +40,8 @@ typedef struct oconn {
     int64_t got_send[MAX_ROUNDS];
 } oconn;
 
+static void settle(oconn *c);
+
 struct obs {
     uv_loop_t *loop;
     struct lws_context *cx;
@@ -49,6 +52,10 @@ struct obs {
     unsigned n;
     oconn *c;
     unsigned n_connected, n_failed, n_joined, n_dead;
+    /* at most `window` connection attempts at once (TLS, upgrade, auth, join): a broadcast
+     * is measured, not a storm of handshakes (signin and the fault drills measure that), and
+     * these clients do not retry; the same for bidopen and the mirror */
+    unsigned window, inflight, next;
     size_t frame_len;
     uint32_t round_count[MAX_ROUNDS]; /* receipts per round slot (by id % MAX_ROUNDS) */
     uint32_t round_id[MAX_ROUNDS];
@@ -162,6 +169,7 @@ static void on_frame(oconn *c, const uint8_t *p, size_t len)
         } else if (m->u.ok.re == 2 && !c->joined) {
             c->joined = true;
             o->n_joined++;
+            settle(c);
         }
         break;
     case BO_MSG_ERR:
@@ -184,6 +192,23 @@ static void on_frame(oconn *c, const uint8_t *p, size_t len)
     bo_msg_free(m);
 }
 
+static void connect_one(obs *o, oconn *c);
+
+static void pump(obs *o)
+{
+    while (o->inflight < o->window && o->next < o->n)
+        connect_one(o, &o->c[o->next++]);
+}
+
+static void settle(oconn *c)
+{
+    if (c->settled)
+        return;
+    c->settled = true;
+    c->o->inflight--;
+    pump(c->o);
+}
+
 static void conn_gone(oconn *c)
 {
     obs *o = c->o;
@@ -191,6 +216,7 @@ static void conn_gone(oconn *c)
         return;
     c->dead = true;
     c->wsi = NULL;
+    settle(c);
     if (c->connected)
         o->n_dead++;
     else
@@ -207,6 +233,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         if (c) {
             c->connected = true;
             c->o->n_connected++;
+            if (c->o->mirror)
+                settle(c);
             if (c->n_tx)
                 lws_callback_on_writable(wsi);
         }
@@ -280,9 +308,12 @@ static void connect_one(obs *o, oconn *c)
     i.alpn = "http/1.1";
     i.opaque_user_data = c;
     i.pwsi = &c->wsi;
+    o->inflight++;
     if (!lws_client_connect_via_info(&i)) {
         c->wsi = NULL;
         c->dead = true;
+        c->settled = true;
+        o->inflight--;
         o->n_failed++;
     }
 }
@@ -343,6 +374,9 @@ int bn_cmd_observe(int argc, char **argv)
     o.oid = bn_arg(argc, argv, "--oid", NULL);
     o.port = (int)bn_arg_ll(argc, argv, "--port", 0);
     o.n = (unsigned)bn_arg_ll(argc, argv, "--n", 10);
+    o.window = (unsigned)bn_arg_ll(argc, argv, "--window", 64);
+    if (o.window < 1)
+        o.window = 1;
     const char *ca = bn_arg(argc, argv, "--ca", NULL);
     const char *out = bn_arg(argc, argv, "--out", NULL);
     bool publisher = bn_flag(argc, argv, "--publisher");
@@ -398,8 +432,7 @@ int bn_cmd_observe(int argc, char **argv)
         bo_buf_init(&o.c[i].rx, 8u << 20);
     }
     o.n = total;
-    for (unsigned i = 0; i < total; i++)
-        connect_one(&o, &o.c[i]);
+    pump(&o);
     bn_run_until(&loop, all_up, &o, 600000);
     bn_say("ready %u %u", o.mirror ? o.n_connected : o.n_joined, o.n_failed + o.n_dead);
     bool quit = false;
