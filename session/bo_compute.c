@@ -136,15 +136,14 @@ static bo_err draw_inputs(const bo_session *s, uint8_t inputs[32])
 }
 
 /* HMAC-SHA256(seed, ctx || 0x00 || oid || 0x00 || id || inputs || uscc?) */
-static bo_err draw_mac(const bo_session *s, const char *ctx, const char *id,
-                       const uint8_t seed[32], const uint8_t inputs[32], const char *uscc,
-                       uint8_t out[32])
+static bo_err draw_mac(const char *oid, const char *ctx, const char *id, const uint8_t seed[32],
+                       const uint8_t inputs[32], const char *uscc, uint8_t out[32])
 {
     bo_buf b;
     bo_buf_init(&b, 4096);
     bo_err err = bo_buf_append(&b, ctx, strlen(ctx) + 1);
     if (!err)
-        err = bo_buf_append(&b, s->oid, strlen(s->oid) + 1);
+        err = bo_buf_append(&b, oid, strlen(oid) + 1);
     if (!err)
         err = bo_buf_append_str(&b, id);
     if (!err)
@@ -170,37 +169,35 @@ static int by_key(const void *a, const void *b)
 }
 
 /* order: the valid bids sorted by their HMAC, as a msgpack array of USCCs. */
-static bo_err draw_order(const bo_session *s, const char *id, const uint8_t seed[32],
-                         const uint8_t inputs[32], bo_buf *out)
+static bo_err draw_order(const char *oid, const char *id, const uint8_t seed[32],
+                         const uint8_t inputs[32], const char *const *valid, size_t n,
+                         bo_buf *out)
 {
-    unsigned n = bo__session_valid_count(s), k = 0;
     keyed *v = calloc(n ? n : 1, sizeof(*v));
     if (!v)
         return BO_E_NOMEM;
     bo_err err = BO_E_OK;
-    for (size_t i = 0; i < s->n_bidders && !err; i++) {
-        const bo__bidder *x = &s->bidders[i];
-        if (!x->bid.listed || !bo__bid_valid(&x->bid))
-            continue;
-        v[k].uscc = x->uscc;
-        err = draw_mac(s, ORDER_CTX, id, seed, inputs, x->uscc, v[k++].key);
+    for (size_t i = 0; i < n && !err; i++) {
+        v[i].uscc = valid[i];
+        err = draw_mac(oid, ORDER_CTX, id, seed, inputs, valid[i], v[i].key);
     }
     if (!err) {
-        qsort(v, k, sizeof(*v), by_key);
-        err = bo_mp_array_header(out, k);
+        qsort(v, n, sizeof(*v), by_key);
+        err = bo_mp_array_header(out, (uint32_t)n);
     }
-    for (unsigned i = 0; i < k && !err; i++)
+    for (size_t i = 0; i < n && !err; i++)
         err = bo_mp_str(out, v[i].uscc, strlen(v[i].uscc));
     free(v);
     return err;
 }
 
-bo_err bo__body_draw(const bo_session *s, const bo_tender_draw *d, const uint8_t seed[32],
+bo_err bo__draw_body(const char *oid, const bo_tender_draw *d, const uint8_t seed[32],
+                     const uint8_t inputs[32], const char *const *valid, size_t n_valid,
                      bo_buf *out)
 {
-    uint8_t inputs[32], r[32];
-    bo_err err = draw_inputs(s, inputs);
-    bo_mpmap *m = err ? NULL : bo_mpmap_new(&err);
+    uint8_t r[32];
+    bo_err err;
+    bo_mpmap *m = bo_mpmap_new(&err);
     if (!m)
         return err;
     bo_mpmap_str(m, "id", d->id);
@@ -208,7 +205,7 @@ bo_err bo__body_draw(const bo_session *s, const bo_tender_draw *d, const uint8_t
     bo_mpmap_bin(m, "seed", seed, 32);
     bo_mpmap_bin(m, "inputs", inputs, 32);
     if (d->kind == BO_DRAW_COEFFICIENT) {
-        err = draw_mac(s, DRAW_CTX, d->id, seed, inputs, NULL, r);
+        err = draw_mac(oid, DRAW_CTX, d->id, seed, inputs, NULL, r);
         uint64_t u = 0;
         for (int i = 0; i < 8; i++)
             u = u << 8 | r[i];
@@ -222,7 +219,7 @@ bo_err bo__body_draw(const bo_session *s, const bo_tender_draw *d, const uint8_t
     } else {
         bo_buf order;
         bo_buf_init(&order, SIZE_MAX / 4);
-        err = draw_order(s, d->id, seed, inputs, &order);
+        err = draw_order(oid, d->id, seed, inputs, valid, n_valid, &order);
         if (!err)
             bo_mpmap_raw(m, "order", order.data, order.len);
         bo_buf_cleanup(&order);
@@ -232,6 +229,28 @@ bo_err bo__body_draw(const bo_session *s, const bo_tender_draw *d, const uint8_t
         return err;
     }
     return finish(m, out);
+}
+
+bo_err bo__body_draw(const bo_session *s, const bo_tender_draw *d, const uint8_t seed[32],
+                     bo_buf *out)
+{
+    uint8_t inputs[32];
+    bo_err err = draw_inputs(s, inputs);
+    if (err)
+        return err;
+    unsigned n = bo__session_valid_count(s);
+    size_t k = 0;
+    const char **valid = calloc(n ? n : 1, sizeof(*valid));
+    if (!valid)
+        return BO_E_NOMEM;
+    for (size_t i = 0; i < s->n_bidders && k < n; i++) {
+        const bo__bidder *x = &s->bidders[i];
+        if (x->bid.listed && bo__bid_valid(&x->bid))
+            valid[k++] = x->uscc;
+    }
+    err = bo__draw_body(s->oid, d, seed, inputs, valid, k, out);
+    free(valid);
+    return err;
 }
 
 bool bo__drawn_value(const bo_session *s, const char *id, bo_decimal *out)

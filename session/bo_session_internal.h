@@ -362,6 +362,15 @@ bo_err bo__announce_next(const bo_session *s, const bo__bidder **out);
 /** bid_announced {n, uscc, org, status, bid, fields? form_error? commit? signin_sig?}. */
 bo_err bo__body_announced(const bo_session *s, const bo__bidder *b, unsigned n, bo_buf *out);
 
+/** The draw_result body {id, kind, seed, inputs, value? | order?} of draw d of opening oid
+ * from its seed and inputs; valid: the USCCs of the valid bids (an order draw sorts them by
+ * HMAC-SHA256(seed, ...), protocol.md §11). The one derivation the session and the
+ * verifier's recomputation share. Errors: BO_E_INVALID_ARG (a coefficient draw without
+ * values), BO_E_NOMEM. */
+bo_err bo__draw_body(const char *oid, const bo_tender_draw *d, const uint8_t seed[32],
+                     const uint8_t inputs[32], const char *const *valid, size_t n_valid,
+                     bo_buf *out);
+
 /** draw_result {id, kind, seed, inputs, value? | order?} of the tender's draw d with seed. */
 bo_err bo__body_draw(const bo_session *s, const bo_tender_draw *d, const uint8_t seed[32],
                      bo_buf *out);

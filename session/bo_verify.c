@@ -19,8 +19,6 @@
  * tampered transcript must not grow a message without bound). */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-#define DRAW_CTX "bidopen/draw/v1"
-#define ORDER_CTX "bidopen/order/v1"
 
 const char *bo_verify_level_name(bo_verify_level l)
 {
@@ -1392,89 +1390,24 @@ static bo_err pub_inputs(const pubstate *p, uint8_t out[32])
     return err;
 }
 
-static bo_err pub_mac(const char *ctx, const char *oid, const char *id, const uint8_t seed[32],
-                      const uint8_t inputs[32], const char *uscc, uint8_t out[32])
-{
-    bo_buf b;
-    bo_buf_init(&b, 4096);
-    bo_err err = bo_buf_append(&b, ctx, strlen(ctx) + 1);
-    if (!err)
-        err = bo_buf_append(&b, oid, strlen(oid) + 1);
-    if (!err)
-        err = bo_buf_append_str(&b, id);
-    if (!err)
-        err = bo_buf_append(&b, inputs, 32);
-    if (!err && uscc)
-        err = bo_buf_append_str(&b, uscc);
-    if (!err)
-        err = bo_hmac_sha256(seed, 32, b.data, b.len, out);
-    bo_buf_cleanup(&b);
-    return err;
-}
-
-typedef struct okey {
-    uint8_t mac[32];
-    const char *uscc;
-} okey;
-
-static int okey_cmp(const void *x, const void *y)
-{
-    const okey *a = x, *b = y;
-    int c = memcmp(a->mac, b->mac, 32);
-    return c ? c : strcmp(a->uscc, b->uscc);
-}
-
-/* The draw_result body recomputed from its seed and the announced valid bids. */
+/* The draw_result body recomputed from its seed and the announced valid bids (the same
+ * derivation as the session's, bo__draw_body). */
 static bo_err pub_draw_body(const vctx *v, const pubstate *p, const bo_tender_draw *d,
                             const uint8_t seed[32], bo_buf *out)
 {
-    uint8_t inputs[32], r[32];
+    uint8_t inputs[32];
     bo_err err = pub_inputs(p, inputs);
-    bo_mpmap *m = err ? NULL : bo_mpmap_new(&err);
-    if (!m)
+    if (err)
         return err;
-    bo_mpmap_str(m, "id", d->id);
-    bo_mpmap_str(m, "kind", d->kind == BO_DRAW_ORDER ? "order" : "coefficient");
-    bo_mpmap_bin(m, "seed", seed, 32);
-    bo_mpmap_bin(m, "inputs", inputs, 32);
-    if (d->kind == BO_DRAW_COEFFICIENT) {
-        err = pub_mac(DRAW_CTX, v->t->oid, d->id, seed, inputs, NULL, r);
-        uint64_t u = 0;
-        for (int i = 0; i < 8; i++)
-            u = u << 8 | r[i];
-        char val[BO_DECIMAL_STR_MAX];
-        if (!err && d->n_values &&
-            !bo_decimal_canonical(&d->values[u % d->n_values], val, sizeof(val)))
-            bo_mpmap_str(m, "value", val);
-    } else {
-        okey *k = calloc(p->n + 1, sizeof(*k));
-        size_t nk = 0;
-        bo_buf ord;
-        bo_buf_init(&ord, SIZE_MAX / 4);
-        err = k ? BO_E_OK : BO_E_NOMEM;
-        for (size_t i = 0; i < p->n && !err; i++)
-            if (p->a[i].valid) {
-                k[nk].uscc = p->a[i].uscc;
-                err = pub_mac(ORDER_CTX, v->t->oid, d->id, seed, inputs, p->a[i].uscc,
-                              k[nk++].mac);
-            }
-        if (!err) {
-            qsort(k, nk, sizeof(*k), okey_cmp);
-            err = bo_mp_array_header(&ord, (uint32_t)nk);
-        }
-        for (size_t i = 0; i < nk && !err; i++)
-            err = bo_mp_str(&ord, k[i].uscc, strlen(k[i].uscc));
-        if (!err)
-            bo_mpmap_raw(m, "order", ord.data, ord.len);
-        bo_buf_cleanup(&ord);
-        free(k);
-    }
-    if (err) {
-        bo_mpmap_free(m);
-        return err;
-    }
-    err = bo_mpmap_finish(m, out);
-    bo_mpmap_free(m);
+    const char **valid = calloc(p->n + 1, sizeof(*valid));
+    if (!valid)
+        return BO_E_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->a[i].valid)
+            valid[n++] = p->a[i].uscc;
+    err = bo__draw_body(v->t->oid, d, seed, inputs, valid, n, out);
+    free(valid);
     return err;
 }
 
