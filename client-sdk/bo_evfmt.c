@@ -15,6 +15,15 @@ typedef struct label {
     const char *text;
 } label;
 
+/* The text of the label named (name, n) in v[0..count); NULL if there is none. */
+static const char *label_of(const label *v, size_t count, const char *name, size_t n)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strlen(v[i].name) == n && memcmp(v[i].name, name, n) == 0)
+            return v[i].text;
+    return NULL;
+}
+
 static const label phases[] = {
     {"scheduled", "投标中 scheduled"},     {"checkin", "签到中 check-in"},
     {"awaiting_open", "待开标 awaiting opening"}, {"decrypting", "解密中 decrypting"},
@@ -26,10 +35,8 @@ const char *bo_evfmt_phase_label(const char *phase)
 {
     if (!phase)
         return "?";
-    for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
-        if (strcmp(phases[i].name, phase) == 0)
-            return phases[i].text;
-    return phase;
+    const char *t = label_of(phases, sizeof(phases) / sizeof(phases[0]), phase, strlen(phase));
+    return t ? t : phase;
 }
 
 char *bo_evfmt_clock(int64_t t, int tz_offset_min, char *out, size_t n)
@@ -110,10 +117,7 @@ static const char *bid_state_label(const char *st, size_t n)
         {"decrypted", "已解密 decrypted"}, {"revoked", "撤销 revoked"},
         {"withdrawn", "撤回 withdrawn"},
     };
-    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-        if (strlen(states[i].name) == n && memcmp(states[i].name, st, n) == 0)
-            return states[i].text;
-    return NULL;
+    return label_of(states, sizeof(states) / sizeof(states[0]), st, n);
 }
 
 /* A whole binary field in hex ("?" if absent), at most 64 bytes. */
@@ -137,10 +141,7 @@ static const char *status_label(const char *st, size_t n)
         {"objected", "有异议 objected"}, {"deemed", "视为认可 deemed"},
         {"pending", "待确认 pending"},
     };
-    for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
-        if (strlen(sts[i].name) == n && memcmp(sts[i].name, st, n) == 0)
-            return sts[i].text;
-    return NULL;
+    return label_of(sts, sizeof(sts) / sizeof(sts[0]), st, n);
 }
 
 static bo_err put_status(bo_buf *out, const msgpack_object *m, const char *key)
